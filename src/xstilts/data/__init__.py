@@ -1,0 +1,1 @@
+"""Data layer: canonical schemas, source adapters (hub, xtreme_dir, synthetic)."""
