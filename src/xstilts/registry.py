@@ -13,10 +13,23 @@ import yaml
 Format = Literal["classification", "multiple_choice", "qa", "tagging", "mlm", "retrieval"]
 Role = Literal["intermediate", "target", "pretrain"]
 
-FORMATS: tuple[str, ...] = ("classification", "multiple_choice", "qa", "tagging", "mlm", "retrieval")
+FORMATS: tuple[str, ...] = (
+    "classification",
+    "multiple_choice",
+    "qa",
+    "tagging",
+    "mlm",
+    "retrieval",
+)
 ROLES: tuple[str, ...] = ("intermediate", "target", "pretrain")
 METRICS: tuple[str, ...] = (
-    "accuracy", "seqeval_f1", "squad", "mlqa", "bucc_f1", "retrieval_accuracy", "mlm_loss",
+    "accuracy",
+    "seqeval_f1",
+    "squad",
+    "mlqa",
+    "bucc_f1",
+    "retrieval_accuracy",
+    "mlm_loss",
 )
 XTREME_GROUPS: dict[str, tuple[str, ...]] = {
     "classification": ("pawsx", "xnli"),

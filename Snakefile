@@ -1,0 +1,36 @@
+# xstilts: X-STILTs (Phang et al., AACL 2020) as a Snakemake grid.
+#   snakemake --cores all                   the embedded default (mini-XTREME, tiny model, CPU)
+#   snakemake --cores all --profile slurm   on a SLURM cluster
+#   snakemake --configfile config/paper.yaml --profile slurm   the paper's setup
+# Stages, one per rule file: data -> pretrain -> intermediate -> finetune -> evaluate / retrieve
+# -> aggregate -> figures (-> `snakemake --report report.html`).
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# config.yaml is the default; `--configfile other.yaml` replaces it instead of merging into it.
+if not config:
+
+    configfile: "config.yaml"
+
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/intermediate.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/retrieve.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        rules.aggregate.output,
+        rules.figures.output,
+        [xgrid.labels_dir(t) for t in config["targets"]] if SYNTHETIC else [],
+    default_target: True

@@ -1,0 +1,5 @@
+import sys
+
+from xstilts.cli import main
+
+sys.exit(main())

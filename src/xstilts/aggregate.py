@@ -1,0 +1,435 @@
+"""Aggregate per-job `scores.json` files into tidy data and the paper's tables.
+
+A score file is `{"model", "intermediate", "seed", "target", "task_metric",
+"languages": {lang: {metric: value}}}` with values in percent. A language's task score is
+mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else accuracy; a task's
+score is the mean over its languages; the XTREME average is the mean of the task scores over the
+targets that every (model, intermediate, seed) has (all 9 XTREME tasks on a full grid).
+
+    python -m xstilts.aggregate --out DIR [--baseline none] scores.json...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from scipy import stats
+
+from xstilts.data.schema import DataError
+from xstilts.registry import METRICS, target_tasks
+from xstilts.tables import (
+    MISSING,
+    fmt_mean_sd,
+    fmt_num,
+    to_latex,
+    to_markdown,
+    write_atomic,
+)
+
+try:  # the shared rule, when the metrics package provides it
+    from xstilts.metrics import task_score as _shared_task_score
+except ImportError:  # pragma: no cover - depends on the checkout
+    _shared_task_score = None
+
+log = logging.getLogger(__name__)
+
+TIDY_COLUMNS = ["model", "intermediate", "seed", "target", "language", "metric", "value"]
+KEYS = ("model", "intermediate", "seed", "target", "task_metric", "languages")
+SCORE = "score"
+AVG = "avg"
+QA_METRICS = ("squad", "mlqa")
+SIGNIFICANCE = 0.05
+
+
+# ---------------------------------------------------------------------------- task score rule
+
+def fallback_task_score(metric: str, scores: Mapping[str, float]) -> float:
+    """A language's task score: QA mean(EM, F1); else f1 if present, else accuracy."""
+    if metric in QA_METRICS:
+        missing = [k for k in ("exact_match", "f1") if k not in scores]
+        if missing:
+            raise KeyError(f"QA metric '{metric}' needs {missing}")
+        return (float(scores["exact_match"]) + float(scores["f1"])) / 2
+    for key in ("f1", "accuracy"):
+        if key in scores:
+            return float(scores[key])
+    raise KeyError(f"metric '{metric}' needs 'f1' or 'accuracy'")
+
+
+def language_score(metric: str, scores: Mapping[str, float]) -> float:
+    """Task score of one language (xstilts.metrics.task_score when available)."""
+    if _shared_task_score is not None:
+        return float(_shared_task_score(metric, dict(scores)))
+    return fallback_task_score(metric, scores)
+
+
+# ---------------------------------------------------------------------------- ordering
+
+def target_order(names: Iterable[str]) -> list[str]:
+    """XTREME's task order (registry order) first, then any other targets sorted."""
+    names = set(names)
+    known = [t for t in target_tasks() if t in names]
+    return known + sorted(names - set(known))
+
+
+def recipe_order(names: Iterable[str], baseline: str = "none") -> list[str]:
+    """The baseline first, then the other intermediate recipes sorted."""
+    names = set(names)
+    return ([baseline] if baseline in names else []) + sorted(names - {baseline})
+
+
+# ---------------------------------------------------------------------------- collect
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _read_one(path: Path) -> list[dict[str, Any]]:
+    try:
+        raw = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read score file: {err}") from err
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: malformed JSON: {err}") from err
+    if not isinstance(raw, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(raw).__name__}")
+    missing = [k for k in KEYS if k not in raw]
+    if missing:
+        raise DataError(f"{path}: missing key(s) {missing}")
+    for key in ("model", "intermediate", "target", "task_metric"):
+        if not isinstance(raw[key], str) or not raw[key]:
+            raise DataError(f"{path}: key '{key}' must be a non-empty string, got {raw[key]!r}")
+    if not isinstance(raw["seed"], int) or isinstance(raw["seed"], bool):
+        raise DataError(f"{path}: key 'seed' must be an integer, got {raw['seed']!r}")
+    if raw["task_metric"] not in METRICS:
+        raise DataError(f"{path}: key 'task_metric' is {raw['task_metric']!r}, "
+                        f"not one of {METRICS}")
+    langs = raw["languages"]
+    if not isinstance(langs, dict) or not langs:
+        raise DataError(f"{path}: key 'languages' must be a non-empty object of languages")
+    head = {k: raw[k] for k in ("model", "intermediate", "seed", "target")}
+    rows: list[dict[str, Any]] = []
+    for lang, metrics in langs.items():
+        where = f"{path}: languages.{lang}"
+        if not isinstance(metrics, dict) or not metrics:
+            raise DataError(f"{where}: expected a non-empty object of metric values")
+        if SCORE in metrics:
+            raise DataError(f"{where}: metric name '{SCORE}' is reserved for the task score")
+        for name, value in metrics.items():
+            if not _is_number(value) or not math.isfinite(value):
+                raise DataError(f"{where}.{name}: expected a finite number, got {value!r}")
+            rows.append({**head, "language": lang, "metric": name, "value": float(value)})
+        try:
+            score = language_score(raw["task_metric"], metrics)
+        except (KeyError, ValueError, TypeError) as err:
+            raise DataError(f"{where}: cannot compute the task score: {err}") from err
+        if not 0.0 <= score <= 100.0:
+            raise DataError(f"{where}: task score {score} is not a percentage in [0, 100]")
+        rows.append({**head, "language": lang, "metric": SCORE, "value": score})
+    return rows
+
+
+def collect(score_files: Sequence[Path]) -> pd.DataFrame:
+    """Tidy frame (TIDY_COLUMNS), one row per metric plus a "score" row per language."""
+    if not score_files:
+        raise ValueError("no score files given")
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple, Path] = {}
+    for path in score_files:
+        one = _read_one(Path(path))
+        key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
+        if key in seen:
+            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
+        seen[key] = Path(path)
+        rows.extend(one)
+    tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    tidy["seed"] = tidy["seed"].astype("int64")
+    tidy["value"] = tidy["value"].astype("float64")
+    return tidy.sort_values(TIDY_COLUMNS[:6], kind="stable").reset_index(drop=True)
+
+
+def _check_tidy(tidy: pd.DataFrame) -> None:
+    missing = [c for c in TIDY_COLUMNS if c not in tidy.columns]
+    if missing:
+        raise ValueError(f"tidy frame lacks column(s) {missing}")
+    if not (tidy["metric"] == SCORE).any():
+        raise ValueError(f"tidy frame has no '{SCORE}' rows (build it with collect())")
+
+
+# ---------------------------------------------------------------------------- per-seed scores
+
+def task_scores(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed task scores: model, intermediate, seed, target, score (mean over languages)."""
+    _check_tidy(tidy)
+    keys = ["model", "intermediate", "seed", "target"]
+    scores = tidy[tidy["metric"] == SCORE]
+    out = scores.groupby(keys, sort=True)["value"].mean().rename(SCORE).reset_index()
+    return out
+
+
+def average_targets(tidy: pd.DataFrame) -> list[str]:
+    """Targets that every (model, intermediate, seed) has: the XTREME average's task set."""
+    ts = task_scores(tidy)
+    sets = ts.groupby(["model", "intermediate", "seed"])["target"].agg(frozenset)
+    common = frozenset.intersection(*sets) if len(sets) else frozenset()
+    return target_order(common)
+
+
+def describe_targets(targets: Sequence[str]) -> str:
+    """"XTREME (all 9)" for the full benchmark, else the task names."""
+    if set(targets) == set(target_tasks()) and len(targets) == len(target_tasks()):
+        return "XTREME (all 9)"
+    return ", ".join(targets) if targets else "none"
+
+
+def seed_averages(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed XTREME average: model, intermediate, seed, avg (over `average_targets`)."""
+    ts = task_scores(tidy)
+    targets = average_targets(tidy)
+    sub = ts[ts["target"].isin(targets)]
+    out = sub.groupby(["model", "intermediate", "seed"], sort=True)[SCORE].mean()
+    return out.rename(AVG).reset_index()
+
+
+def _seed_long(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed task scores with the average appended as target "avg"."""
+    ts = task_scores(tidy)
+    avg = seed_averages(tidy).rename(columns={AVG: SCORE}).assign(target=AVG)
+    return pd.concat([ts, avg[ts.columns]], ignore_index=True)
+
+
+def _row_keys(frame: pd.DataFrame, baseline: str) -> list[tuple[str, str]]:
+    pairs = set(zip(frame["model"], frame["intermediate"], strict=True))
+    return [(m, r) for m in sorted({m for m, _ in pairs})
+            for r in recipe_order({r for mm, r in pairs if mm == m}, baseline)]
+
+
+# ---------------------------------------------------------------------------- tables
+
+def xtreme_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Mean and sd over seeds of each task score and the XTREME average, per model x recipe.
+
+    Columns: model, intermediate, n_seeds, <target>, <target>_sd ..., avg, avg_sd, avg_over.
+    sd is the sample sd (ddof=1; NaN with one seed).
+    """
+    long = _seed_long(tidy)
+    targets = target_order(set(long["target"]) - {AVG})
+    stats_ = long.groupby(["model", "intermediate", "target"])[SCORE].agg(["mean", "std"])
+    seeds = long.groupby(["model", "intermediate"])["seed"].nunique()
+    over = describe_targets(average_targets(tidy))
+    rows = []
+    for model, recipe in _row_keys(long, baseline):
+        row: dict[str, Any] = {"model": model, "intermediate": recipe,
+                               "n_seeds": int(seeds[(model, recipe)])}
+        for target in [*targets, AVG]:
+            key = (model, recipe, target)
+            found = key in stats_.index
+            row[target] = float(stats_.loc[key, "mean"]) if found else math.nan
+            row[f"{target}_sd"] = float(stats_.loc[key, "std"]) if found else math.nan
+        row["avg_over"] = over
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paired(rec: pd.Series, base: pd.Series) -> tuple[float, float, int]:
+    """(delta of means, paired t-test p-value over common seeds, number of pairs)."""
+    if rec.empty or base.empty:
+        return math.nan, math.nan, 0
+    delta = float(rec.mean() - base.mean())
+    common = sorted(set(rec.index) & set(base.index))
+    if len(common) < 2:
+        return delta, math.nan, len(common)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(stats.ttest_rel(rec.loc[common].to_numpy(), base.loc[common].to_numpy()).pvalue)
+    return delta, p, len(common)
+
+
+def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Long improvement table: model, intermediate, target (incl. "avg"), delta, p_value,
+    n_pairs, mean, baseline_mean. delta = recipe mean - baseline mean over seeds; p_value from
+    scipy.stats.ttest_rel on per-seed scores paired by seed (NaN with < 2 pairs)."""
+    long = _seed_long(tidy)
+    if baseline not in set(long["intermediate"]):
+        raise ValueError(f"baseline intermediate '{baseline}' not in the scores; have "
+                         f"{sorted(set(long['intermediate']))}")
+    targets = [*target_order(set(long["target"]) - {AVG}), AVG]
+    series = {key: grp.set_index("seed")[SCORE].sort_index()
+              for key, grp in long.groupby(["model", "intermediate", "target"])}
+    empty = pd.Series(dtype="float64")
+    rows = []
+    for model, recipe in _row_keys(long, baseline):
+        if recipe == baseline:
+            continue
+        for target in targets:
+            rec = series.get((model, recipe, target), empty)
+            base = series.get((model, baseline, target), empty)
+            delta, p, n = _paired(rec, base)
+            rows.append({"model": model, "intermediate": recipe, "target": target,
+                         "delta": delta, "p_value": p, "n_pairs": n,
+                         "mean": float(rec.mean()) if len(rec) else math.nan,
+                         "baseline_mean": float(base.mean()) if len(base) else math.nan})
+    cols = ["model", "intermediate", "target", "delta", "p_value", "n_pairs", "mean",
+            "baseline_mean"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def improvement_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Table-1-style improvements over `baseline`, one row per model x recipe.
+
+    Columns: model, intermediate, <target>, <target>_p ..., avg, avg_p, n_pairs (min over
+    columns of the number of seeds paired with the baseline).
+    """
+    imp = improvement_long(tidy, baseline)
+    targets = list(dict.fromkeys(imp["target"]))
+    rows = []
+    for (model, recipe), grp in imp.groupby(["model", "intermediate"], sort=False):
+        row: dict[str, Any] = {"model": model, "intermediate": recipe}
+        by = grp.set_index("target")
+        for target in targets:
+            row[target] = float(by.loc[target, "delta"])
+            row[f"{target}_p"] = float(by.loc[target, "p_value"])
+        row["n_pairs"] = int(grp["n_pairs"].min())
+        rows.append(row)
+    cols = ["model", "intermediate"] + [c for t in targets for c in (t, f"{t}_p")] + ["n_pairs"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def per_language_table(tidy: pd.DataFrame, target: str, baseline: str = "none") -> pd.DataFrame:
+    """Mean over seeds of each language's score for `target`; languages as columns + "avg"."""
+    _check_tidy(tidy)
+    sub = tidy[(tidy["metric"] == SCORE) & (tidy["target"] == target)]
+    if sub.empty:
+        raise ValueError(f"target '{target}' not in the scores; have "
+                         f"{target_order(set(tidy['target']))}")
+    langs = sorted(set(sub["language"]))
+    means = sub.groupby(["model", "intermediate", "language"])["value"].mean()
+    ts = task_scores(sub)
+    task_mean = ts.groupby(["model", "intermediate"])[SCORE].mean()
+    seeds = ts.groupby(["model", "intermediate"])["seed"].nunique()
+    rows = []
+    for model, recipe in _row_keys(sub, baseline):
+        row: dict[str, Any] = {"model": model, "intermediate": recipe,
+                               "n_seeds": int(seeds[(model, recipe)])}
+        for lang in langs:
+            key = (model, recipe, lang)
+            row[lang] = float(means[key]) if key in means.index else math.nan
+        row[AVG] = float(task_mean[(model, recipe)])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", "intermediate", "n_seeds", *langs, AVG])
+
+
+# ---------------------------------------------------------------------------- rendering
+
+def _label_cols(df: pd.DataFrame) -> pd.DataFrame:
+    """model (only when there are several) and intermediate, as display strings."""
+    cols = ["intermediate"] if df["model"].nunique() <= 1 else ["model", "intermediate"]
+    return df[cols].astype(str).reset_index(drop=True)
+
+
+def display_xtreme(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Display frame ("mean ± sd") and its numeric columns."""
+    out = _label_cols(table)
+    out["seeds"] = table["n_seeds"].astype(int).astype(str).to_numpy()
+    targets = [c for c in table.columns if f"{c}_sd" in table.columns]
+    for t in targets:
+        out[t] = [fmt_mean_sd(m, s) for m, s in zip(table[t], table[f"{t}_sd"], strict=True)]
+    return out, ["seeds", *targets]
+
+
+def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
+                        baseline: str) -> tuple[pd.DataFrame, list[str]]:
+    """Per model: the baseline row with absolute scores, then signed deltas ("*": p < 0.05)."""
+    targets = [c for c in table.columns if f"{c}_p" in table.columns]
+    rows: list[dict[str, str]] = []
+    for model in sorted(set(table["model"])):
+        for _, b in xtreme[(xtreme["model"] == model)
+                           & (xtreme["intermediate"] == baseline)].iterrows():
+            rows.append({"model": model, "intermediate": f"{baseline} (absolute)",
+                         **{t: fmt_num(b.get(t, math.nan)) for t in targets}})
+        for _, r in table[table["model"] == model].iterrows():
+            cells = {}
+            for t in targets:
+                d, p = r[t], r[f"{t}_p"]
+                star = "*" if (not math.isnan(p) and p < SIGNIFICANCE) else ""
+                cells[t] = MISSING if math.isnan(d) else fmt_num(d, signed=True) + star
+            rows.append({"model": model, "intermediate": r["intermediate"], **cells})
+    out = pd.DataFrame(rows, columns=["model", "intermediate", *targets])
+    if table["model"].nunique() <= 1:
+        out = out.drop(columns="model")
+    return out, targets
+
+
+def display_per_language(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    out = _label_cols(table)
+    numeric = [c for c in table.columns if c not in ("model", "intermediate", "n_seeds")]
+    for c in numeric:
+        out[c] = [fmt_num(v) for v in table[c]]
+    return out, numeric
+
+
+def _write_formats(stem: Path, table: pd.DataFrame, display: pd.DataFrame,
+                   numeric: list[str], caption: str) -> list[Path]:
+    csv = table.to_csv(index=False, lineterminator="\n")
+    label = f"tab:{stem.name}"
+    return [write_atomic(stem.with_suffix(".csv"), csv),
+            write_atomic(stem.with_suffix(".md"), to_markdown(display, numeric)),
+            write_atomic(stem.with_suffix(".tex"), to_latex(display, numeric, caption, label))]
+
+
+def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none") -> list[Path]:
+    """Write tidy.csv and the xtreme, improvement (if `baseline` is present) and per-language
+    tables as CSV (full precision), Markdown and LaTeX (2 decimals), atomically."""
+    _check_tidy(tidy)
+    out_dir = Path(out_dir)
+    ordered = tidy.sort_values(TIDY_COLUMNS[:6], kind="stable")[TIDY_COLUMNS]
+    written = [write_atomic(out_dir / "tidy.csv", ordered.to_csv(index=False, lineterminator="\n"))]
+    xt = xtreme_table(tidy, baseline)
+    over = xt["avg_over"].iloc[0] if len(xt) else "none"
+    disp, num = display_xtreme(xt)
+    written += _write_formats(out_dir / "xtreme", xt, disp, num,
+                              f"Task scores and average over {over}: mean ± sd over seeds.")
+    recipes = set(tidy["intermediate"])
+    if baseline in recipes and len(recipes) > 1:
+        imp = improvement_table(tidy, baseline)
+        disp, num = display_improvement(imp, xt, baseline)
+        caption = (f"Improvement over '{baseline}' (rows marked 'absolute': scores); * marks "
+                   f"p < {SIGNIFICANCE} in a paired t-test over seeds. avg over {over}.")
+        written += _write_formats(out_dir / "improvement", imp, disp, num, caption)
+    else:
+        log.warning("need baseline '%s' and another recipe for the improvement table; have %s",
+                    baseline, sorted(recipes))
+    for target in target_order(set(tidy["target"])):
+        pl = per_language_table(tidy, target, baseline)
+        disp, num = display_per_language(pl)
+        written += _write_formats(out_dir / f"per_language_{target}", pl, disp, num,
+                                  f"{target}: score per language, mean over seeds.")
+    return written
+
+
+# ---------------------------------------------------------------------------- CLI
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xstilts.aggregate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--baseline", default="none", help="baseline intermediate recipe")
+    parser.add_argument("files", nargs="+", type=Path, help="scores.json files")
+    args = parser.parse_args(argv)
+    tidy = collect(args.files)
+    for path in write_tables(tidy, args.out, args.baseline):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

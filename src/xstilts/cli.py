@@ -1,0 +1,58 @@
+"""`xstilts <stage> --spec JSON`: the entry points that the workflow's rules call.
+
+Known failures (bad config, bad data, diverging training) end with a one-line error naming the
+file/key and exit status 1, never a bare traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+STAGES = ("data", "pretrain", "intermediate", "finetune", "evaluate", "retrieve", "labels")
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from xstilts.config import ConfigError
+    from xstilts.data.schema import DataError
+    from xstilts.registry import RegistryError
+
+    errors: list[type[BaseException]] = [ConfigError, DataError, RegistryError]
+    try:
+        from xstilts.engine.training import TrainingError
+
+        errors.append(TrainingError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
+    sub = parser.add_subparsers(dest="stage", required=True)
+    for stage in STAGES:
+        p = sub.add_parser(stage, help=f"run the {stage} stage")
+        p.add_argument("--spec", required=True, help="the job's spec as JSON (or @file.json)")
+    args = parser.parse_args(argv)
+    text = args.spec
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as err:
+        print(f"xstilts {args.stage}: error: --spec is not valid JSON: {err}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"xstilts.stages.{args.stage}")
+    try:
+        module.run(spec)
+    except _known_errors() as err:
+        print(f"xstilts {args.stage}: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

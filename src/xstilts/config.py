@@ -1,0 +1,171 @@
+"""Semantic checks of a workflow config and the views the stages need of it.
+
+The JSON schema (workflow/schemas/config.schema.yaml) checks types and fills defaults; this module
+checks what a schema cannot: task names against the registry, recipe and model references, safe
+names, a non-empty grid. Every error names the offending key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from xstilts.registry import RegistryError, TaskSpec, registry
+
+SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+NONE_RECIPE = "none"
+MODEL_INITS = ("path", "pretrain", "random")
+SOURCES = ("synthetic", "hub", "xtreme_dir")
+
+
+class ConfigError(ValueError):
+    """The config is invalid; the message names the key."""
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted-key compact JSON: the form in which config slices become rule params."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def tasks(config: dict) -> dict[str, TaskSpec]:
+    """The registry with the config's `tasks:` additions/overrides."""
+    try:
+        return registry(config.get("tasks") or {})
+    except RegistryError as err:
+        raise ConfigError(f"tasks: {err}") from err
+
+
+def _check_name(name: Any, key: str) -> None:
+    if not isinstance(name, str) or not SAFE_NAME.match(name):
+        raise ConfigError(
+            f"{key}: name {name!r} is not allowed; use lowercase letters, digits and '_' "
+            f"(pattern {SAFE_NAME.pattern})"
+        )
+
+
+def recipes(config: dict) -> dict[str, dict]:
+    """Intermediate recipes by name, `none` included, each with defaults filled in."""
+    out: dict[str, dict] = {NONE_RECIPE: {"tasks": [], "mlm": False, "translated": False}}
+    for name, recipe in (config.get("intermediate") or {}).items():
+        out[name] = {
+            "mlm": False,
+            "translated": False,
+            "translated_only": False,
+            "sampler": {"kind": "proportional"},
+            **recipe,
+        }
+    return out
+
+
+def model_recipes(config: dict, model: str) -> list[str]:
+    """The recipes that `model` runs (`recipes: all` = every recipe, none included)."""
+    wanted = config["models"][model].get("recipes", "all")
+    return list(recipes(config)) if wanted == "all" else list(wanted)
+
+
+def trained_targets(config: dict) -> list[str]:
+    registry_ = tasks(config)
+    return [t for t in config["targets"] if registry_[t].has_training_data]
+
+
+def retrieval_targets(config: dict) -> list[str]:
+    registry_ = tasks(config)
+    return [t for t in config["targets"] if registry_[t].format == "retrieval"]
+
+
+def hparams(config: dict, phase: str, task: str | None = None) -> dict:
+    """Hyper-parameters of a phase (pretrain | intermediate | target), default < phase < task."""
+    table = config.get("hparams") or {}
+    merged = dict(table.get("default") or {})
+    if phase == "target":
+        merged.update((table.get("targets") or {}).get(task, {}) if task else {})
+    else:
+        merged.update(table.get(phase) or {})
+        if phase == "intermediate" and task:
+            merged.update((table.get("intermediate_tasks") or {}).get(task, {}))
+    return merged
+
+
+def check(config: dict) -> None:
+    """Raise ConfigError naming the key for anything the schema cannot catch."""
+    registry_ = tasks(config)
+    source = config["benchmark"]["source"]
+    if source == "xtreme_dir" and not config["benchmark"].get("path"):
+        raise ConfigError("benchmark.path: required when benchmark.source is xtreme_dir")
+    if not config.get("models"):
+        raise ConfigError("models: at least one base model is needed")
+    if not config.get("targets"):
+        raise ConfigError("targets: the grid is empty (no target task)")
+    if not config.get("seeds"):
+        raise ConfigError("seeds: the grid is empty (no seed)")
+    for i, target in enumerate(config["targets"]):
+        key = f"targets[{i}]"
+        if target not in registry_:
+            raise ConfigError(
+                f"{key}: unknown task {target!r}; known targets: "
+                f"{sorted(n for n, t in registry_.items() if t.role == 'target')}"
+            )
+        if registry_[target].role != "target":
+            raise ConfigError(
+                f"{key}: {target!r} is an {registry_[target].role} task, not a target"
+            )
+    all_recipes = recipes(config)
+    for name, recipe in all_recipes.items():
+        _check_name(name, f"intermediate.{name}")
+        for j, task in enumerate(recipe.get("tasks", [])):
+            key = f"intermediate.{name}.tasks[{j}]"
+            if task not in registry_:
+                raise ConfigError(
+                    f"{key}: unknown task {task!r}; known intermediate tasks: "
+                    f"{sorted(n for n, t in registry_.items() if t.role != 'pretrain')}"
+                )
+            if registry_[task].format == "retrieval":
+                raise ConfigError(f"{key}: {task!r} has no training data")
+        if name != NONE_RECIPE and not recipe.get("tasks"):
+            raise ConfigError(f"intermediate.{name}.tasks: a recipe needs at least one task")
+    for model, entry in config["models"].items():
+        _check_name(model, f"models.{model}")
+        init = entry.get("init")
+        if init not in MODEL_INITS:
+            raise ConfigError(f"models.{model}.init: {init!r} not one of {MODEL_INITS}")
+        if init == "path" and not entry.get("path"):
+            raise ConfigError(f"models.{model}.path: required when init is 'path'")
+        if init == "pretrain" and source != "synthetic" and not entry.get("corpus"):
+            raise ConfigError(
+                f"models.{model}.init: pretraining needs the synthetic benchmark's "
+                f"corpus (or models.{model}.corpus)"
+            )
+        if init == "random":
+            ref = entry.get("tokenizer_from")
+            if ref not in config["models"] and not entry.get("path"):
+                raise ConfigError(
+                    f"models.{model}.tokenizer_from: {ref!r} is not a model in models"
+                )
+        wanted = entry.get("recipes", "all")
+        if wanted != "all":
+            if not wanted:
+                raise ConfigError(f"models.{model}.recipes: empty list (the grid would be empty)")
+            for j, recipe in enumerate(wanted):
+                if recipe not in all_recipes:
+                    raise ConfigError(
+                        f"models.{model}.recipes[{j}]: unknown recipe {recipe!r}; "
+                        f"known: {sorted(all_recipes)}"
+                    )
+    for phase in ("default", "pretrain", "intermediate"):
+        _check_hparams((config.get("hparams") or {}).get(phase) or {}, f"hparams.{phase}")
+    for task, values in ((config.get("hparams") or {}).get("targets") or {}).items():
+        if task not in registry_:
+            raise ConfigError(f"hparams.targets.{task}: unknown task {task!r}")
+        _check_hparams(values, f"hparams.targets.{task}")
+
+
+def _check_hparams(values: dict, key: str) -> None:
+    for name, value in values.items():
+        if isinstance(value, str):
+            raise ConfigError(
+                f"{key}.{name}: {value!r} is a string; write numbers with a decimal "
+                "point and exponent sign (e.g. 2.0e-5) so YAML reads a number"
+            )
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{key}.{name}: must not be negative (got {value})")

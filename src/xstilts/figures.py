@@ -1,0 +1,254 @@
+"""The paper's figures from the tidy score frame (see xstilts.aggregate.collect).
+
+Figures are drawn on Agg canvases without pyplot (no global state) and saved as PNG and PDF with
+deterministic metadata, atomically.
+
+    python -m xstilts.figures --out DIR [--targets t1,t2] [--recipes r1,r2] scores.json...
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import math
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from xstilts.aggregate import (
+    AVG,
+    SCORE,
+    SIGNIFICANCE,
+    average_targets,
+    collect,
+    describe_targets,
+    improvement_long,
+    recipe_order,
+    seed_averages,
+    target_order,
+)
+from xstilts.tables import fmt_num, write_atomic
+
+log = logging.getLogger(__name__)
+
+DPI = 150
+RC = {"svg.hashsalt": "xstilts", "pdf.fonttype": 42, "figure.dpi": DPI}
+METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None}}
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """Save `fig` as `<stem>.<fmt>` for each format, deterministically and atomically."""
+    paths = []
+    for fmt in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=DPI, metadata=METADATA.get(fmt, {}))
+        paths.append(write_atomic(Path(stem).with_suffix(f".{fmt}"), buf.getvalue()))
+    return paths
+
+
+def _labels(frame: pd.DataFrame) -> pd.Series:
+    """Row labels: the recipe, prefixed with the model when there are several models."""
+    if frame["model"].nunique() <= 1:
+        return frame["intermediate"].astype(str)
+    return frame["model"].astype(str) + " / " + frame["intermediate"].astype(str)
+
+
+def _ordered_labels(frame: pd.DataFrame, baseline: str) -> list[str]:
+    """Labels of `frame` (which has a "label" column): by model, baseline first, then sorted."""
+    out = []
+    for model in sorted(set(frame["model"])):
+        mine = frame[frame["model"] == model]
+        for recipe in recipe_order(set(mine["intermediate"]), baseline):
+            out.append(str(mine.loc[mine["intermediate"] == recipe, "label"].iloc[0]))
+    return out
+
+
+def _style():
+    return sns.axes_style("whitegrid")
+
+
+def _improvements(tidy: pd.DataFrame, baseline: str, recipes: Sequence[str] | None,
+                  targets: Sequence[str] | None) -> pd.DataFrame:
+    if baseline not in set(tidy["intermediate"]):
+        return pd.DataFrame(columns=["model", "intermediate", "target", "delta", "p_value"])
+    imp = improvement_long(tidy, baseline)
+    if recipes is not None:
+        imp = imp[imp["intermediate"].isin(recipes)]
+    if targets is not None:
+        imp = imp[imp["target"].isin([*targets, AVG])]
+    return imp
+
+
+def improvement_heatmap(tidy: pd.DataFrame, stem: Path, baseline: str = "none",
+                        recipes: Sequence[str] | None = None,
+                        targets: Sequence[str] | None = None) -> list[Path]:
+    """Heatmap of improvements over `baseline` (recipe x target, plus "avg"), annotated with the
+    delta ("*": p < 0.05, paired t-test over seeds), diverging palette centred at 0."""
+    imp = _improvements(tidy, baseline, recipes, targets)
+    if imp["delta"].isna().all():
+        raise ValueError(f"no improvement over the baseline '{baseline}' to plot")
+    imp = imp.assign(row=_labels(imp).to_numpy())
+    rows = list(dict.fromkeys(imp["row"]))
+    cols = [*target_order(set(imp["target"]) - {AVG}), AVG]
+    delta = imp.pivot(index="row", columns="target", values="delta").reindex(rows)[cols]
+    pval = imp.pivot(index="row", columns="target", values="p_value").reindex(rows)[cols]
+    annot = np.empty(delta.shape, dtype=object)
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            d, p = delta.iat[i, j], pval.iat[i, j]
+            star = "*" if not math.isnan(p) and p < SIGNIFICANCE else ""
+            annot[i, j] = "" if math.isnan(d) else fmt_num(d, 1, signed=True) + star
+    finite = np.abs(delta.to_numpy(dtype=float))
+    vmax = float(np.nanmax(finite)) if np.isfinite(finite).any() else 1.0
+    vmax = vmax if vmax > 0 else 1.0
+    with rc_context(RC), _style():
+        fig = _new_figure(1.0 + 0.85 * len(cols), 1.4 + 0.45 * len(rows))
+        ax = fig.add_subplot()
+        with warnings.catch_warnings():  # seaborn 0.13 calls the deprecated cmap.set_bad
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            sns.heatmap(delta, ax=ax, annot=annot, fmt="", cmap="RdBu", center=0.0,
+                        vmin=-vmax, vmax=vmax, linewidths=0.5, linecolor="white",
+                        cbar_kws={"label": f"improvement over '{baseline}' (points)"})
+        ax.axvline(len(cols) - 1, color="black", linewidth=1.5)
+        ax.set_xlabel("target task")
+        ax.set_ylabel("intermediate task")
+        ax.set_title(f"Improvement over '{baseline}' (* p < {SIGNIFICANCE})")
+        return save_figure(fig, stem)
+
+
+def per_language_plot(tidy: pd.DataFrame, target: str, stem: Path,
+                      recipes: Sequence[str] | None = None, baseline: str = "none") -> list[Path]:
+    """Grouped bars: each language's score on `target` per recipe (mean ± sd over seeds)."""
+    sub = tidy[(tidy["metric"] == SCORE) & (tidy["target"] == target)]
+    if recipes is not None:
+        sub = sub[sub["intermediate"].isin(recipes)]
+    if sub.empty:
+        raise ValueError(f"no scores for target '{target}' (recipes {recipes})")
+    stats = (sub.groupby(["model", "intermediate", "language"])["value"]
+             .agg(["mean", "std"]).reset_index())
+    stats["label"] = _labels(stats).to_numpy()
+    order = _ordered_labels(stats, baseline)
+    langs = sorted(set(stats["language"]))
+    colors = sns.color_palette("colorblind", len(order))
+    width = 0.8 / len(order)
+    x = np.arange(len(langs))
+    with rc_context(RC), _style():
+        fig = _new_figure(min(max(6.0, 0.3 * len(langs) * max(1, len(order) / 2) + 2), 30), 4.0)
+        ax = fig.add_subplot()
+        for k, label in enumerate(order):
+            part = stats[stats["label"] == label].set_index("language").reindex(langs)
+            err = part["std"].fillna(0.0).to_numpy()
+            ax.bar(x - 0.4 + width * (k + 0.5), part["mean"].to_numpy(), width, yerr=err,
+                   color=colors[k], label=label, capsize=1.5, error_kw={"linewidth": 0.8})
+        ax.set_xticks(x, langs)
+        ax.set_xlim(-0.6, len(langs) - 0.4)
+        ax.set_xlabel("language")
+        ax.set_ylabel(f"{target} score")
+        ax.set_title(f"{target}: zero-shot score per language (mean ± sd over seeds)")
+        ax.legend(title="intermediate", fontsize="small", loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0))
+        return save_figure(fig, stem)
+
+
+def xtreme_average_plot(tidy: pd.DataFrame, stem: Path, recipes: Sequence[str] | None = None,
+                        baseline: str = "none") -> list[Path]:
+    """Bars: XTREME average per recipe, mean with sd error bars over seeds (seeds as dots)."""
+    avg = seed_averages(tidy)
+    if recipes is not None:
+        avg = avg[avg["intermediate"].isin(recipes)]
+    avg = avg.dropna(subset=[AVG])
+    if avg.empty:
+        raise ValueError("no XTREME averages to plot (no target common to all runs?)")
+    avg = avg.assign(label=_labels(avg).to_numpy())
+    labels = _ordered_labels(avg, baseline)
+    stats = avg.groupby("label")[AVG].agg(["mean", "std"]).reindex(labels)
+    colors = sns.color_palette("colorblind", len(labels))
+    x = np.arange(len(labels))
+    with rc_context(RC), _style():
+        fig = _new_figure(max(4.0, 0.8 * len(labels) + 1.5), 4.0)
+        ax = fig.add_subplot()
+        ax.bar(x, stats["mean"].to_numpy(), 0.7, yerr=stats["std"].fillna(0.0).to_numpy(),
+               color=colors, capsize=3)
+        for k, label in enumerate(labels):
+            vals = np.sort(avg.loc[avg["label"] == label, AVG].to_numpy())
+            ax.scatter(np.full(len(vals), x[k]), vals, color="black", s=8, zorder=3)
+        ax.set_xticks(x, labels, rotation=30, ha="right")
+        ax.set_ylabel("average score")
+        ax.set_title(f"Average over {describe_targets(average_targets(tidy))}")
+        return save_figure(fig, stem)
+
+
+def make_figures(tidy: pd.DataFrame, out_dir: Path, targets: Sequence[str] | None = None,
+                 recipes: Sequence[str] | None = None, baseline: str = "none") -> list[Path]:
+    """All figures: improvement heatmap (when the baseline and another recipe exist), one
+    per-language plot per target, and the XTREME average per recipe (when some target is common
+    to all runs). Returns the files."""
+    out_dir = Path(out_dir)
+    have_targets = set(tidy["target"])
+    have_recipes = set(tidy["intermediate"])
+    for name, want, have in (("target", targets, have_targets),
+                             ("recipe", recipes, have_recipes)):
+        unknown = sorted(set(want or ()) - have)
+        if unknown:
+            raise ValueError(f"unknown {name}(s) {unknown}; have {sorted(have)}")
+    chosen = target_order(targets if targets is not None else have_targets)
+    written: list[Path] = []
+    if _improvements(tidy, baseline, recipes, targets)["delta"].notna().any():
+        written += improvement_heatmap(tidy, out_dir / "improvement_heatmap", baseline,
+                                       recipes, targets)
+    else:
+        log.warning("no recipe with targets in common with baseline '%s': no heatmap", baseline)
+    for target in chosen:
+        written += per_language_plot(tidy, target, out_dir / f"per_language_{target}",
+                                     recipes, baseline)
+    if average_targets(tidy):
+        written += xtreme_average_plot(tidy, out_dir / "xtreme_average", recipes, baseline)
+    else:
+        log.warning("no target is common to all runs: no XTREME average figure")
+    return written
+
+
+def read_tidy(path: Path) -> pd.DataFrame:
+    """The tidy table as written by `write_tables` (tidy.csv)."""
+    return pd.read_csv(path, dtype={"model": str, "intermediate": str, "target": str,
+                                    "language": str, "metric": str},
+                       keep_default_na=False, na_values=[""])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xstilts.figures", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--baseline", default="none")
+    parser.add_argument("--targets", default=None, help="comma-separated targets (default all)")
+    parser.add_argument("--recipes", default=None, help="comma-separated recipes (default all)")
+    parser.add_argument("--tidy", type=Path, default=None,
+                        help="the tidy scores table (tidy.csv) written by xstilts.aggregate")
+    parser.add_argument("files", nargs="*", type=Path, help="scores.json files")
+    args = parser.parse_args(argv)
+    if (args.tidy is None) == (not args.files):
+        parser.error("give either --tidy TABLE or scores.json files")
+    tidy = read_tidy(args.tidy) if args.tidy else collect(args.files)
+    targets, recipes = (v.split(",") if v else None for v in (args.targets, args.recipes))
+    for path in make_figures(tidy, args.out, targets, recipes, args.baseline):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

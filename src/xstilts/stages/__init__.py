@@ -1,0 +1,1 @@
+"""One function per workflow stage; each takes a spec dict (paths + config slices)."""

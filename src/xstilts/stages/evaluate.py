@@ -1,0 +1,91 @@
+"""Stage: zero-shot evaluation of one fine-tuned checkpoint on every language of its target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from xstilts.registry import TaskSpec
+from xstilts.stages.common import (
+    languages_of,
+    log,
+    setup,
+    source_of,
+    task_of,
+    write_json,
+)
+
+
+def references(task: TaskSpec, ds: Any) -> Any:
+    """Gold values of a canonical test split, in the form `xstilts.metrics.compute` takes."""
+    if task.format == "classification":
+        return [ds.features["label"].int2str(int(i)) for i in ds["label"]]
+    if task.format == "tagging":
+        names = ds.features["tags"].feature
+        return [[names.int2str(int(i)) for i in row] for row in ds["tags"]]
+    if task.format == "qa":
+        from xstilts.metrics.qa import records_to_squad
+
+        return records_to_squad(ds)
+    if task.format == "multiple_choice":
+        return [int(i) for i in ds["label"]]
+    if task.format == "retrieval":
+        return retrieval_references(task, ds)
+    raise ValueError(f"task '{task.name}': format {task.format} is not evaluated by fine-tuning")
+
+
+def retrieval_references(task: TaskSpec, ds: Any) -> Any:
+    """BUCC: gold (source_id, target_id) pairs; Tatoeba: the gold target index per source row."""
+    pairs = list(zip(ds["gold"]["source_id"], ds["gold"]["target_id"], strict=True))
+    if task.metric == "bucc_f1":
+        return pairs
+    position = {tid: i for i, tid in enumerate(ds["target"]["id"])}
+    gold = dict(pairs)
+    return [position[gold[sid]] for sid in ds["source"]["id"]]
+
+
+def metric_language(lang: str, source: dict) -> str:
+    """MLQA normalisation knows real languages only; synthetic ones use the neutral rules."""
+    return lang if source["kind"] != "synthetic" or lang == "en" else "synthetic"
+
+
+def run(spec: dict) -> None:
+    setup(spec["threads"])
+    from xstilts.data.load import load_split
+    from xstilts.engine.predict import Predictor
+    from xstilts.metrics import compute
+    from xstilts.submission import write_labels, write_predictions
+
+    source = source_of(spec)
+    task = task_of(spec, spec["target"])
+    predictor = Predictor(task, spec["model_dir"], threads=spec["threads"])
+    pred_root = Path(spec["predictions"]).parent
+    scores: dict[str, dict[str, float]] = {}
+    for lang in languages_of(task, source):
+        ds = load_split(task, "test", lang, source)
+        preds = predictor.predict(ds)
+        gold = references(task, ds)
+        scores[lang] = compute(task.metric, preds, gold, metric_language(lang, source))
+        write_predictions(task.name, lang, preds, pred_root)
+        if spec.get("labels"):
+            write_labels(task.name, lang, gold, Path(spec["labels"]).parent)
+        log.info("%s %s: %s", task.name, lang, scores[lang])
+    write_json(
+        spec["out"],
+        {**spec["ids"], "target": task.name, "task_metric": task.metric, "languages": scores},
+    )
+
+
+def run_labels(spec: dict) -> None:
+    """Write a target's gold test labels in the XTREME layout (synthetic data: anyone can score)."""
+    from xstilts.data.load import load_split
+    from xstilts.submission import write_labels
+
+    source = source_of(spec)
+    task = task_of(spec, spec["target"])
+    out = Path(spec["out"])
+    for lang in languages_of(task, source):
+        if task.format == "retrieval" and lang == "en":
+            continue
+        ds = load_split(task, "test", lang, source)
+        write_labels(task.name, lang, references(task, ds), out.parent)

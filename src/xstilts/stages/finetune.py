@@ -1,0 +1,28 @@
+"""Stage: phase (iii) — fine-tune on a target's English training data, early-stopping on dev."""
+
+from __future__ import annotations
+
+from xstilts.stages.common import log, setup, source_of, task_of
+
+
+def run(spec: dict) -> None:
+    setup(spec["threads"])
+    from xstilts.data.load import load_split
+    from xstilts.engine.training import TrainTask, train
+
+    source = source_of(spec)
+    target = task_of(spec, spec["target"])
+    train_ds = load_split(target, "train", "en", source)
+    dev_ds = load_split(target, "validation", "en", source)
+    task = TrainTask(name=target.name, spec=target, train=train_ds, dev=dev_ds)
+    summary = train(
+        [task],
+        encoder_path=spec["encoder"],
+        out_dir=spec["out"],
+        scratch_dir=spec["scratch"],
+        hparams=spec["hparams"],
+        seed=int(spec["seed"]),
+        threads=spec["threads"],
+        eval_task=task,
+    )
+    log.info("fine-tuned %s: %s", target.name, summary)

@@ -1,0 +1,94 @@
+# Config validation, wildcard constraints and the small helpers the rules share.
+import os
+import sys
+
+from snakemake.utils import validate
+
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library of this checkout
+
+from xstilts import config as xcfg  # noqa: E402
+from xstilts import grid as xgrid  # noqa: E402
+
+validate(config, "../schemas/config.schema.yaml")
+try:
+    xcfg.check(config)
+except xcfg.ConfigError as err:
+    sys.exit(f"xstilts: invalid config: {err}")
+
+# Rules run the library of this checkout (installed or not, conda env or not).
+SRC = os.path.join(workflow.basedir, "src")
+XSTILTS = f"PYTHONPATH={SRC}${{PYTHONPATH:+:$PYTHONPATH}} python -m xstilts"
+PYTHON = f"PYTHONPATH={SRC}${{PYTHONPATH:+:$PYTHONPATH}} python"
+CONDA_ENV = "../../envs/xstilts.yaml"
+
+REGISTRY = xcfg.tasks(config)
+RECIPES = xcfg.recipes(config)
+TRAINED_TARGETS = xcfg.trained_targets(config)
+RETRIEVAL_TARGETS = xcfg.retrieval_targets(config)
+BUILT_MODELS = [m for m, e in config["models"].items() if e["init"] in ("pretrain", "random")]
+SYNTHETIC = config["benchmark"]["source"] == "synthetic"
+
+
+def _alternatives(names):
+    return "|".join(sorted(names)) or "(?!)"
+
+
+wildcard_constraints:
+    model=_alternatives(config["models"]),
+    recipe=_alternatives(RECIPES),
+    target=_alternatives(config["targets"]),
+    seed=r"\d+",
+
+
+def spec(**parts):
+    """A job's spec: canonical sorted-key JSON, so that only a change of its own slice reruns it."""
+    return xcfg.canonical_json(parts)
+
+
+def benchmark_spec():
+    bench = dict(config["benchmark"])
+    bench.pop("synthetic", None)
+    if SYNTHETIC:
+        bench["path"] = xgrid.SYNTHETIC_DIR
+    return bench
+
+
+def task_overrides():
+    return config.get("tasks") or {}
+
+
+def data_input(wildcards=None):
+    return [xgrid.SYNTHETIC_DIR] if SYNTHETIC else []
+
+
+def base_input(model):
+    """The base model folder when the workflow builds it; nothing for hub names/local paths."""
+    return [xgrid.base_model_dir(model)] if model in BUILT_MODELS else []
+
+
+def encoder_input(wildcards):
+    if wildcards.recipe == xcfg.NONE_RECIPE:
+        return base_input(wildcards.model)
+    return [xgrid.intermediate_dir(wildcards.model, wildcards.recipe, wildcards.seed)]
+
+
+def resource(stage, key):
+    table = config.get("resources") or {}
+    return {**table.get("default", {}), **table.get(stage, {})}.get(key)
+
+
+def threads_for(stage):
+    return resource(stage, "threads") or 1
+
+
+def runtime_for(stage):
+    """Minutes; grows with the attempt so that a timed-out job is retried with more time."""
+    return lambda wildcards, attempt: (resource(stage, "runtime") or 60) * attempt
+
+
+def mem_for(stage):
+    return lambda wildcards, attempt: (resource(stage, "mem_mb") or 4000) * (1 + (attempt - 1) // 2)
+
+
+def gpu_for(stage):
+    return resource(stage, "gpu") or 0

@@ -1,0 +1,37 @@
+# Stage: zero-shot evaluation, one job per fine-tuned checkpoint (all languages, model loaded once).
+
+
+def evaluate_spec(wildcards):
+    w = wildcards
+    return spec(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        model_dir=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
+        ids=dict(model=w.model, intermediate=w.recipe, seed=int(w.seed)),
+        out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
+        predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
+        threads=threads_for("evaluate"),
+    )
+
+
+rule evaluate:
+    input:
+        data_input,
+        xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}"),
+    output:
+        scores=xgrid.scores_file("{model}", "{recipe}", "{target}", "{seed}"),
+        predictions=directory(xgrid.predictions_dir("{model}", "{recipe}", "{target}", "{seed}")),
+    wildcard_constraints:
+        target=_alternatives(TRAINED_TARGETS),
+    params:
+        spec=evaluate_spec,
+    threads: threads_for("evaluate")
+    resources:
+        runtime=runtime_for("evaluate"),
+        mem_mb=mem_for("evaluate"),
+        gpu=gpu_for("evaluate"),
+    conda:
+        CONDA_ENV
+    log:
+        "results/logs/evaluate/{model}/{recipe}/{target}/seed{seed}.log",
+    shell:
+        "{XSTILTS} evaluate --spec {params.spec:q} > {log} 2>&1"

@@ -1,0 +1,36 @@
+# Stage (iii): fine-tuning on each target's English training data (early stopping on English dev).
+
+
+def finetune_spec(wildcards):
+    w = wildcards
+    return spec(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        encoder=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
+        hparams=xcfg.hparams(config, "target", w.target), seed=int(w.seed),
+        out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
+        scratch=xgrid.scratch_dir("finetune", w.model, w.recipe, w.target, w.seed),
+        threads=threads_for("finetune"),
+    )
+
+
+rule finetune:
+    input:
+        data_input,
+        encoder_input,
+    output:
+        directory(xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}")),
+    wildcard_constraints:
+        target=_alternatives(TRAINED_TARGETS),
+    params:
+        spec=finetune_spec,
+    threads: threads_for("finetune")
+    resources:
+        runtime=runtime_for("finetune"),
+        mem_mb=mem_for("finetune"),
+        gpu=gpu_for("finetune"),
+    conda:
+        CONDA_ENV
+    log:
+        "results/logs/finetune/{model}/{recipe}/{target}/seed{seed}.log",
+    shell:
+        "{XSTILTS} finetune --spec {params.spec:q} > {log} 2>&1"

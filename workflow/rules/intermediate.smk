@@ -1,0 +1,39 @@
+# Stage (ii): intermediate training, once per model x recipe x seed; reused by every target.
+
+
+def intermediate_spec(wildcards):
+    recipe = RECIPES[wildcards.recipe]
+    hp = {}
+    for task in recipe["tasks"]:
+        hp.update(xcfg.hparams(config, "intermediate", task))
+    return spec(
+        recipe=recipe, benchmark=benchmark_spec(), tasks=task_overrides(),
+        targets=config["targets"] if recipe["mlm"] or recipe["translated"] else [],
+        base=xgrid.base_model_path(config, wildcards.model), hparams=hp, seed=int(wildcards.seed),
+        out=xgrid.intermediate_dir(wildcards.model, wildcards.recipe, wildcards.seed),
+        scratch=xgrid.scratch_dir("intermediate", wildcards.model, wildcards.recipe, wildcards.seed),
+        threads=threads_for("intermediate"),
+    )
+
+
+rule intermediate:
+    input:
+        data_input,
+        lambda w: base_input(w.model),
+    output:
+        directory(xgrid.intermediate_dir("{model}", "{recipe}", "{seed}")),
+    wildcard_constraints:
+        recipe=_alternatives(set(RECIPES) - {xcfg.NONE_RECIPE}),
+    params:
+        spec=intermediate_spec,
+    threads: threads_for("intermediate")
+    resources:
+        runtime=runtime_for("intermediate"),
+        mem_mb=mem_for("intermediate"),
+        gpu=gpu_for("intermediate"),
+    conda:
+        CONDA_ENV
+    log:
+        "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
+    shell:
+        "{XSTILTS} intermediate --spec {params.spec:q} > {log} 2>&1"
