@@ -29,7 +29,14 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if allow_worker:
+        from xstilts.worker import run_via_worker
+
+        status = run_via_worker(argv)
+        if status is not None:
+            return status
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
     sub = parser.add_subparsers(dest="stage", required=True)
     for stage in STAGES:

@@ -1,0 +1,207 @@
+"""A warm worker for local runs: fork stage processes from a process that has imported torch.
+
+Each workflow job is a separate `python -m xstilts <stage>` process, and importing torch,
+transformers and datasets costs seconds per process, which on a laptop grid of ~200 small jobs
+is most of the wall time. `serve()` imports them once; a job's client (`xstilts` with
+`XSTILTS_WORKER=<socket>` in its environment) hands its argv, working directory, environment and
+stdin/stdout/stderr to the worker, which forks a child that runs the very same stage code, and the
+client exits with the child's status. If the client dies (e.g. Snakemake kills the job), the
+child is killed too. Any failure to reach the worker falls back to running in-process, and jobs
+under SLURM never use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+from pathlib import Path
+
+ENV_VAR = "XSTILTS_WORKER"
+_HEADER = struct.Struct("!I")
+
+
+def _send(sock: socket.socket, obj: dict, fds: list[int] | None = None) -> None:
+    data = json.dumps(obj).encode()
+    payload = _HEADER.pack(len(data)) + data
+    if fds:
+        socket.send_fds(sock, [payload], fds)
+    else:
+        sock.sendall(payload)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    chunks = b""
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            raise ConnectionError("worker connection closed")
+        chunks += chunk
+    return chunks
+
+
+def run_via_worker(argv: list[str]) -> int | None:
+    """Run `argv` in the warm worker; None when no worker is usable (run in-process then)."""
+    path = os.environ.get(ENV_VAR)
+    if not path or os.environ.get("SLURM_JOB_ID") or not Path(path).exists():
+        return None
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+    except OSError:
+        return None
+    with sock:
+        env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
+        _send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, fds=[0, 1, 2])
+        try:
+            (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
+            return int(json.loads(_recv_exact(sock, size))["status"])
+        except (ConnectionError, ValueError, KeyError):
+            print("xstilts: the warm worker went away; job status unknown", file=sys.stderr)
+            return 1
+
+
+def _child(request: dict, fds: list[int]) -> None:
+    """In the forked child: adopt the client's stdio, cwd and environment, run the stage."""
+    status = 1
+    try:
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+            os.close(fd)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        from xstilts.cli import main
+
+        status = main(request["argv"], allow_worker=False)
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:  # noqa: BLE001 - report any failure as the job's own
+        import traceback
+
+        traceback.print_exc()
+        status = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def preload() -> None:
+    """Import what every stage needs (not run anything: no threads before fork)."""
+    import datasets  # noqa: F401
+    import torch  # noqa: F401
+    import transformers  # noqa: F401
+    from transformers import Trainer  # noqa: F401
+
+    import xstilts.cli  # noqa: F401
+    import xstilts.data.load  # noqa: F401
+    import xstilts.engine.training  # noqa: F401
+
+
+def serve(path: str | Path, warm: bool = True) -> None:
+    """Serve on the unix socket `path` until SIGTERM or until the parent process exits."""
+    path = Path(path)
+    if warm:
+        preload()
+    path.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(64)
+    sel = selectors.DefaultSelector()
+    sel.register(server, selectors.EVENT_READ, "accept")
+    children: dict[int, tuple[socket.socket, int]] = {}  # pidfd -> (client, pid)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    parent = os.getppid()
+    try:
+        while not stopping and os.getppid() == parent:  # the workflow died: stop too
+            for key, _ in sel.select(timeout=1.0):
+                if key.data == "accept":
+                    _accept(server, sel, children)
+                elif key.data[0] == "child":
+                    _reap(key.data[1], sel, children)
+                else:
+                    _client_gone(key.data[1], sel, children)
+    finally:
+        for client, pid in children.values():
+            _kill(pid)
+            client.close()
+        server.close()
+        path.unlink(missing_ok=True)
+
+
+def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) -> None:
+    client, _ = server.accept()
+    try:
+        msg, fds, _, _ = socket.recv_fds(client, 1 << 20, 3)
+        (size,) = _HEADER.unpack(msg[: _HEADER.size])
+        body = msg[_HEADER.size :]
+        if len(body) < size:
+            body += _recv_exact(client, size - len(body))
+        request = json.loads(body)
+    except (OSError, ValueError, ConnectionError):
+        client.close()
+        return
+    pid = os.fork()
+    if pid == 0:
+        server.close()
+        client.close()
+        _child(request, fds)
+    for fd in fds:
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    children[pidfd] = (client, pid)
+    sel.register(pidfd, selectors.EVENT_READ, ("child", pidfd))
+    sel.register(client, selectors.EVENT_READ, ("client", pidfd))
+
+
+def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict) -> None:
+    client, pid = children.pop(pidfd)
+    _, wait_status = os.waitpid(pid, 0)
+    status = os.waitstatus_to_exitcode(wait_status)
+    status = 128 - status if status < 0 else status  # killed by a signal: shell convention
+    sel.unregister(pidfd)
+    os.close(pidfd)
+    with contextlib.suppress(KeyError, ValueError):
+        sel.unregister(client)
+    with contextlib.suppress(OSError):
+        _send(client, {"status": status})
+    client.close()
+
+
+def _client_gone(pidfd: int, sel: selectors.BaseSelector, children: dict) -> None:
+    """The client socket became readable: it closed (the job was killed); kill the child."""
+    client, pid = children[pidfd]
+    try:
+        if client.recv(1, socket.MSG_PEEK):
+            return
+    except OSError:
+        pass
+    _kill(pid)
+    sel.unregister(client)
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], warm="--cold" not in sys.argv[2:])
