@@ -37,8 +37,13 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
         status = run_via_worker(argv)
         if status is not None:
             return status
+    if argv[:1] == ["cost"]:
+        from xstilts.cost import main as cost_main
+
+        return cost_main(argv[1:])
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
     sub = parser.add_subparsers(dest="stage", required=True)
+    sub.add_parser("cost", help="print the GPU-hours a config needs (xstilts cost --config FILE)")
     for stage in STAGES:
         p = sub.add_parser(stage, help=f"run the {stage} stage")
         p.add_argument("--spec", required=True, help="the job's spec as JSON (or @file.json)")

@@ -1,0 +1,473 @@
+"""Readers and writers of google-research/xtreme's `download/` layout (+ CCGbank AUTO files).
+
+`scripts/download_data.sh` + `utils_preprocess.py` produce, under `download/`:
+
+- xnli/{train,dev,test}-<l>.tsv, pawsx/{train,dev,test}-<l>.tsv: csv.writer(delimiter='\\t')
+  rows `sentence1, sentence2[, label]` (test files may lack the label column)
+- udpos/ and panx/{train,dev,test}-<l>.tsv: one `token\\ttag` (or bare `token`) per line,
+  sentences separated by blank lines
+- squad/{train,dev}-v1.1.json, xquad/xquad.<l>.json,
+  mlqa/MLQA_V1/{dev,test}/{dev,test}-context-<l>-question-<l>.json,
+  tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.<l>.train.json and
+  tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.<l>.dev.json: SQuAD v1.1 json
+  (answers `{answer_start: 0, text: ""}` = removed test annotation = no answer)
+- bucc2018/<l>-en.{dev,test}.{<l>,en,gold}: `id\\tsentence` lines; gold `src_id\\ttgt_id`
+- tatoeba/tatoeba.<l3>-eng.{<l3>,eng}: LASER's parallel files, line i <-> line i
+
+Which layout and file template a task uses is declared in tasks.yaml under
+`sources: {xtreme_dir: {layout: ..., files: {split: template}}}` ({lang}, {lang3} placeholders).
+Readers return canonical records (labels as names, -1 = no label); writers are the inverse.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from xstilts.data._readlog import note
+from xstilts.data.schema import DataError
+from xstilts.registry import TaskSpec
+
+Rows = list[dict[str, Any]]
+
+# google-research/xtreme utils_preprocess.py tatoeba_preprocess: ISO 639-3 -> 639-1
+TATOEBA_LANG3: dict[str, str] = {
+    "afr": "af", "ara": "ar", "bul": "bg", "ben": "bn", "deu": "de", "ell": "el", "spa": "es",
+    "est": "et", "eus": "eu", "pes": "fa", "fin": "fi", "fra": "fr", "heb": "he", "hin": "hi",
+    "hun": "hu", "ind": "id", "ita": "it", "jpn": "ja", "jav": "jv", "kat": "ka", "kaz": "kk",
+    "kor": "ko", "mal": "ml", "mar": "mr", "nld": "nl", "por": "pt", "rus": "ru", "swh": "sw",
+    "tam": "ta", "tel": "te", "tha": "th", "tgl": "tl", "tur": "tr", "urd": "ur", "vie": "vi",
+    "cmn": "zh", "eng": "en", "aze": "az", "lit": "lt", "pol": "pl", "ukr": "uk", "ron": "ro",
+}
+LANG2_TO_3: dict[str, str] = {v: k for k, v in TATOEBA_LANG3.items()}
+CCG_SECTIONS: dict[str, list[int]] = {"train": list(range(2, 22)), "validation": [0], "test": [23]}
+_LEAF = re.compile(r"\(<L (\S+) (\S+) (\S+) (\S+) (\S+)>\)")
+
+
+def lang3(lang: str) -> str:
+    """The 3-letter code xtreme's Tatoeba files use (unknown codes, e.g. synthetic, unchanged)."""
+    return LANG2_TO_3.get(lang, lang)
+
+
+def descriptor(task: TaskSpec) -> dict[str, Any]:
+    desc = task.sources.get("xtreme_dir")
+    if not isinstance(desc, dict) or "layout" not in desc or "files" not in desc:
+        raise DataError(f"task '{task.name}': tasks.yaml has no 'sources.xtreme_dir' "
+                        "{layout, files} entry")
+    return desc
+
+
+def split_candidates(task: TaskSpec, split: str, lang: str, root: Path) -> list[Path]:
+    """Candidate files (or bucc/tatoeba stems) of `split` in `lang`; [] if the layout has none.
+
+    A `files` entry may be a list of templates: readers take the first that exists, writers
+    the first (mini-XTREME keeps e.g. a TyDiQA validation file apart from the dev = test file).
+    """
+    files = descriptor(task)["files"]
+    templates = files.get(split, [])
+    templates = [templates] if isinstance(templates, str) else list(templates)
+    return [Path(root) / t.format(lang=lang, lang3=lang3(lang)) for t in templates]
+
+
+def _exists(path: Path, layout: str, lang: str) -> bool:
+    if layout == "bucc":
+        return Path(f"{path}.{lang}").exists()
+    if layout == "tatoeba":
+        newer = path.parent / f"{lang}-en.{lang}"
+        return Path(f"{path}.{lang3(lang)}").exists() or newer.exists()
+    return path.exists()
+
+
+def has_split(task: TaskSpec, split: str, lang: str, root: Path) -> bool:
+    """True when a file of `split` in `lang` exists under `root`."""
+    layout = descriptor(task)["layout"]
+    return any(_exists(p, layout, lang) for p in split_candidates(task, split, lang, root))
+
+
+def split_path(task: TaskSpec, split: str, lang: str, root: Path, write: bool = False) -> Path:
+    """The file (or, for bucc/tatoeba, the file stem) of `split` in `lang` under `root`."""
+    candidates = split_candidates(task, split, lang, root)
+    if not candidates:
+        raise DataError(f"task '{task.name}': no '{split}' split in the xtreme layout "
+                        f"(has {sorted(descriptor(task)['files'])})")
+    if not write:
+        layout = descriptor(task)["layout"]
+        for path in candidates:
+            note(path)
+            if _exists(path, layout, lang):
+                return path
+    return candidates[0]
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def read_text(path: Path) -> str:
+    """UTF-8 text of a file; DataError naming the file and line on undecodable bytes."""
+    note(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"{path}: line {line}: invalid UTF-8 ({err.reason})") from None
+
+
+def write_text(path: Path, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def _check_cell(value: str, path: Path, row: int, column: str) -> str:
+    if "\n" in value or "\r" in value or "\t" in value:
+        raise DataError(f"{path}: row {row}: column '{column}' contains a tab or newline")
+    return value
+
+
+def _label_name(label: Any, labels: list[str], path: Path, row: int) -> str | None:
+    """Canonical label (id or name) -> its name; None for -1 (unlabelled)."""
+    if isinstance(label, int) and not isinstance(label, bool):
+        if label == -1:
+            return None
+        if not 0 <= label < len(labels):
+            raise DataError(f"{path}: row {row}: label id {label} outside {labels}")
+        return labels[label]
+    return str(label)
+
+
+# ---------------------------------------------------------------- sentence-pair tsv
+
+
+def read_pair_tsv(path: Path) -> Rows:
+    rows: Rows = []
+    reader = csv.reader(io.StringIO(read_text(path), newline=""), delimiter="\t")
+    for i, cells in enumerate(reader):
+        if not cells:
+            continue
+        if len(cells) not in (2, 3):
+            raise DataError(f"{path}: row {i}: expected 2 or 3 tab-separated columns "
+                            f"(sentence1, sentence2[, label]), got {len(cells)}")
+        label = cells[2] if len(cells) == 3 and cells[2] != "" else -1
+        rows.append({"id": str(len(rows)), "text_a": cells[0], "text_b": cells[1], "label": label})
+    return rows
+
+
+def write_pair_tsv(path: Path, records: Rows, labels: list[str]) -> Path:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t", lineterminator="\n")
+    for i, rec in enumerate(records):
+        name = _label_name(rec["label"], labels, path, i)
+        cells = [_check_cell(str(rec["text_a"]), path, i, "text_a"),
+                 _check_cell(str(rec.get("text_b", "")), path, i, "text_b")]
+        writer.writerow(cells if name is None else [*cells, name])
+    return write_text(path, buf.getvalue())
+
+
+# ---------------------------------------------------------------- conll-style tagging
+
+
+def read_conll(path: Path) -> Rows:
+    rows: Rows = []
+    tokens: list[str] = []
+    tags: list[Any] = []
+
+    def flush() -> None:
+        if tokens:
+            rows.append({"id": str(len(rows)), "tokens": list(tokens), "tags": list(tags)})
+            tokens.clear()
+            tags.clear()
+
+    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            flush()
+            continue
+        cells = line.split("\t")
+        if len(cells) > 2 or cells[0] == "":
+            raise DataError(f"{path}: line {lineno}: expected 'token<TAB>tag' or 'token'")
+        tokens.append(cells[0])
+        tags.append(cells[1] if len(cells) == 2 and cells[1] != "" else -1)
+    flush()
+    return rows
+
+
+def write_conll(path: Path, records: Rows, labels: list[str]) -> Path:
+    lines: list[str] = []
+    for i, rec in enumerate(records):
+        if len(rec["tokens"]) != len(rec["tags"]) or not rec["tokens"]:
+            raise DataError(f"{path}: row {i}: needs as many tags as tokens (and >= 1 token)")
+        for token, tag in zip(rec["tokens"], rec["tags"], strict=True):
+            token = _check_cell(str(token), path, i, "tokens")
+            if token.strip() != token or not token:
+                raise DataError(f"{path}: row {i}: token {token!r} is empty or has spaces "
+                                "at its ends")
+            name = _label_name(tag, labels, path, i)
+            lines.append(token if name is None else f"{token}\t{name}")
+        lines.append("")
+    return write_text(path, "".join(line + "\n" for line in lines))
+
+
+# ---------------------------------------------------------------- SQuAD json
+
+
+def read_squad(path: Path) -> Rows:
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: line {err.lineno}: invalid JSON ({err.msg}, column "
+                        f"{err.colno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DataError(f"{path}: missing key 'data' (SQuAD layout)")
+    rows: Rows = []
+    for a, article in enumerate(data["data"]):
+        for p, par in enumerate(article.get("paragraphs", [])):
+            where = f"{path}: data[{a}].paragraphs[{p}]"
+            if "context" not in par or "qas" not in par:
+                raise DataError(f"{where}: missing key 'context' or 'qas'")
+            for q, qa in enumerate(par["qas"]):
+                for key in ("id", "question", "answers"):
+                    if key not in qa:
+                        raise DataError(f"{where}.qas[{q}]: missing key '{key}'")
+                answers = [a_ for a_ in qa["answers"] if str(a_.get("text", "")) != ""]
+                rows.append({
+                    "id": str(qa["id"]), "title": str(article.get("title", "")),
+                    "context": str(par["context"]), "question": str(qa["question"]),
+                    "answers": {"text": [str(x["text"]) for x in answers],
+                                "answer_start": [int(x["answer_start"]) for x in answers]},
+                })
+    return rows
+
+
+def write_squad(path: Path, records: Rows, version: str = "1.1") -> Path:
+    articles: list[dict[str, Any]] = []
+    for rec in records:
+        answers = rec["answers"]
+        qa = {"id": str(rec["id"]), "question": str(rec["question"]),
+              "answers": [{"answer_start": int(s), "text": str(t)}
+                          for t, s in zip(answers["text"], answers["answer_start"], strict=True)]}
+        title = str(rec.get("title", ""))
+        if not articles or articles[-1]["title"] != title:
+            articles.append({"title": title, "paragraphs": []})
+        pars = articles[-1]["paragraphs"]
+        if not pars or pars[-1]["context"] != rec["context"]:
+            pars.append({"context": str(rec["context"]), "qas": []})
+        pars[-1]["qas"].append(qa)
+    text = json.dumps({"data": articles, "version": version}, sort_keys=True, ensure_ascii=False)
+    return write_text(path, text + "\n")
+
+
+# ---------------------------------------------------------------- retrieval
+
+
+def _id_lines(path: Path) -> list[tuple[str, str]]:
+    out = []
+    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        cells = line.rstrip("\r").split("\t")
+        if len(cells) != 2:
+            raise DataError(f"{path}: line {lineno}: expected 'id<TAB>text', got "
+                            f"{len(cells)} column(s)")
+        out.append((cells[0], cells[1]))
+    return out
+
+
+def read_bucc(stem: Path, lang: str) -> dict[str, Rows]:
+    source = [{"id": i, "text": t} for i, t in _id_lines(Path(f"{stem}.{lang}"))]
+    target = [{"id": i, "text": t} for i, t in _id_lines(Path(f"{stem}.en"))]
+    gold_path = Path(f"{stem}.gold")
+    note(gold_path)
+    gold = ([{"source_id": s, "target_id": t} for s, t in _id_lines(gold_path)]
+            if gold_path.exists() else [])
+    return {"source": source, "target": target, "gold": gold}
+
+
+def write_bucc(stem: Path, lang: str, data: dict[str, Rows]) -> list[Path]:
+    def lines(rows: Rows, a: str, b: str, path: Path) -> str:
+        return "".join(f"{_check_cell(str(r[a]), path, i, a)}\t"
+                       f"{_check_cell(str(r[b]), path, i, b)}\n" for i, r in enumerate(rows))
+
+    paths = [Path(f"{stem}.{lang}"), Path(f"{stem}.en"), Path(f"{stem}.gold")]
+    texts = [lines(data["source"], "id", "text", paths[0]),
+             lines(data["target"], "id", "text", paths[1]),
+             lines(data["gold"], "source_id", "target_id", paths[2])]
+    return [write_text(p, t) for p, t in zip(paths, texts, strict=True)]
+
+
+def read_tatoeba(stem: Path, lang: str) -> dict[str, Rows]:
+    """LASER's parallel `tatoeba.<l3>-eng.{<l3>,eng}`; falls back to the newer xtreme layout
+    `<l>-en.{<l>,en}`, whose English side utils_preprocess.py sorts (gold unknown -> empty)."""
+    l3 = lang3(lang)
+    src_path, tgt_path = Path(f"{stem}.{l3}"), Path(f"{stem}.eng")
+    new_src, new_tgt = stem.parent / f"{lang}-en.{lang}", stem.parent / f"{lang}-en.en"
+    note(new_src)
+    if not src_path.exists() and new_src.exists():
+        sides = {}
+        for side, path in (("source", new_src), ("target", new_tgt)):
+            lines = [x.rstrip("\r") for x in read_text(path).split("\n")]
+            lines = lines[:-1] if lines and lines[-1] == "" else lines
+            sides[side] = [{"id": str(i), "text": t} for i, t in enumerate(lines)]
+        return {**sides, "gold": []}
+    src = read_text(src_path).split("\n")
+    tgt = read_text(tgt_path).split("\n")
+    src = src[:-1] if src and src[-1] == "" else src
+    tgt = tgt[:-1] if tgt and tgt[-1] == "" else tgt
+    if len(src) != len(tgt):
+        raise DataError(f"{src_path}: {len(src)} lines but {tgt_path} has {len(tgt)}; Tatoeba "
+                        "files must be parallel")
+    ids = [str(i) for i in range(len(src))]
+    return {"source": [{"id": i, "text": t.rstrip("\r")} for i, t in zip(ids, src, strict=True)],
+            "target": [{"id": i, "text": t.rstrip("\r")} for i, t in zip(ids, tgt, strict=True)],
+            "gold": [{"source_id": i, "target_id": i} for i in ids]}
+
+
+def write_tatoeba(stem: Path, lang: str, data: dict[str, Rows]) -> list[Path]:
+    src_path, tgt_path = Path(f"{stem}.{lang3(lang)}"), Path(f"{stem}.eng")
+    tgt_by_id = {str(r["id"]): r for r in data["target"]}
+    pairs = [(str(g["source_id"]), str(g["target_id"])) for g in data["gold"]]
+    src_by_id = {str(r["id"]): r for r in data["source"]}
+    if len(pairs) != len(data["source"]) or len(pairs) != len(data["target"]):
+        raise DataError(f"{src_path}: Tatoeba needs one gold pair per source and target sentence")
+    src_lines, tgt_lines = [], []
+    for i, (s, t) in enumerate(pairs):
+        if s not in src_by_id or t not in tgt_by_id:
+            raise DataError(f"{src_path}: gold row {i}: unknown id {s!r} or {t!r}")
+        src_lines.append(_check_cell(str(src_by_id[s]["text"]), src_path, i, "text"))
+        tgt_lines.append(_check_cell(str(tgt_by_id[t]["text"]), tgt_path, i, "text"))
+    return [write_text(src_path, "".join(x + "\n" for x in src_lines)),
+            write_text(tgt_path, "".join(x + "\n" for x in tgt_lines))]
+
+
+# ---------------------------------------------------------------- CCGbank AUTO
+
+
+def ccg_sections(task: TaskSpec | None = None) -> dict[str, list[int]]:
+    """Sections per split from `sources.ccgbank.sections` ({split: [first, last]}) or defaults."""
+    spec = (task.sources.get("ccgbank") or {}).get("sections") if task is not None else None
+    if not spec:
+        return dict(CCG_SECTIONS)
+    return {split: list(range(int(a), int(b) + 1)) for split, (a, b) in spec.items()}
+
+
+def ccg_root(ccg_path: Path, lang: str) -> Path:
+    """CCGbank is English; (machine-"translated") copies live in `<ccg_path>/translated-<lang>`."""
+    return Path(ccg_path) if lang == "en" else Path(ccg_path) / f"translated-{lang}"
+
+
+def ccg_files(ccg_path: Path, split: str, sections: dict[str, list[int]] | None = None
+              ) -> list[Path]:
+    """AUTO files of a CCGbank split (standard: train 02-21, validation 00, test 23)."""
+    sections = sections or CCG_SECTIONS
+    if split not in sections:
+        raise DataError(f"CCGbank: no sections for split '{split}' (has {sorted(sections)})")
+    root = Path(ccg_path)
+    auto = next((p for p in (root / "data" / "AUTO", root / "AUTO", root) if p.is_dir()), None)
+    if auto is None:
+        raise DataError(f"{root}: CCGbank folder not found (expected data/AUTO/<section>/)")
+    files: list[Path] = []
+    for sec in sections[split]:
+        note(auto / f"{sec:02d}")  # a file added to the section changes the folder's mtime
+        files.extend(sorted((auto / f"{sec:02d}").glob("*.auto")))
+    if not files:
+        raise DataError(f"{auto}: no *.auto files in sections {sections[split]} ({split})")
+    return files
+
+
+def read_ccg_auto(path: Path) -> Rows:
+    """Sentences of one AUTO file: leaves `(<L supertag POS POS word pred-arg>)`."""
+    rows: Rows = []
+    current_id = None
+    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("ID="):
+            current_id = line.split()[0][3:]
+            continue
+        leaves = _LEAF.findall(line)
+        if not leaves:
+            raise DataError(f"{path}: line {lineno}: no CCG leaves '(<L cat POS POS word ...>)'")
+        rows.append({"id": current_id or f"{path.stem}.{len(rows) + 1}",
+                     "tokens": [leaf[3] for leaf in leaves],
+                     "tags": [leaf[0] for leaf in leaves]})
+        current_id = None
+    return rows
+
+
+def read_ccg(ccg_path: Path, split: str, sections: dict[str, list[int]] | None = None) -> Rows:
+    rows: Rows = []
+    for path in ccg_files(ccg_path, split, sections):
+        rows.extend(read_ccg_auto(path))
+    return rows
+
+
+def write_ccg(ccg_path: Path, split: str, records: Rows, labels: list[str],
+              sections: dict[str, list[int]] | None = None) -> Path:
+    """Write records as one AUTO file in the split's first section (a left-branching tree)."""
+    sec = (sections or CCG_SECTIONS)[split][0]
+    path = Path(ccg_path) / "data" / "AUTO" / f"{sec:02d}" / f"wsj_{sec:02d}00.auto"
+    lines = []
+    for i, rec in enumerate(records):
+        leaves = []
+        for token, tag in zip(rec["tokens"], rec["tags"], strict=True):
+            name = _label_name(tag, labels, path, i)
+            if name is None or re.search(r"[\s<>]", name + str(token)):
+                raise DataError(f"{path}: row {i}: token/supertag {token!r}/{name!r} cannot "
+                                "be written as an AUTO leaf")
+            leaves.append(f"(<L {name} XX XX {token} {name}>)")
+        tree = leaves[0] if len(leaves) == 1 else None
+        if tree is None:
+            tree = leaves[0]
+            for leaf in leaves[1:]:
+                tree = f"(<T S 0 2> {tree} {leaf} )"
+        lines += [f"ID={rec['id']} PARSER=GOLD NUMPARSE=1", tree]
+    return write_text(path, "".join(x + "\n" for x in lines))
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def read_split(task: TaskSpec, split: str, lang: str, root: Path) -> Rows | dict[str, Rows]:
+    """Canonical records of a task's split in `lang` from an xtreme `download/` folder."""
+    layout = descriptor(task)["layout"]
+    path = split_path(task, split, lang, root)
+    if layout == "pair_tsv":
+        return read_pair_tsv(path)
+    if layout == "conll":
+        return read_conll(path)
+    if layout == "squad_json":
+        return read_squad(path)
+    if layout == "bucc":
+        return read_bucc(path, lang)
+    if layout == "tatoeba":
+        return read_tatoeba(path, lang)
+    raise DataError(f"task '{task.name}': unknown xtreme_dir layout '{layout}'")
+
+
+def write_split(task: TaskSpec, split: str, lang: str, records: Any, root: Path,
+                labels: list[str] | None = None) -> list[Path]:
+    """Write canonical records in the xtreme layout (inverse of `read_split`)."""
+    layout = descriptor(task)["layout"]
+    path = split_path(task, split, lang, root, write=True)
+    names = list(labels if labels is not None else task.labels)
+    if layout == "pair_tsv":
+        return [write_pair_tsv(path, records, names)]
+    if layout == "conll":
+        return [write_conll(path, records, names)]
+    if layout == "squad_json":
+        return [write_squad(path, records)]
+    if layout == "bucc":
+        return write_bucc(path, lang, records)
+    if layout == "tatoeba":
+        return write_tatoeba(path, lang, records)
+    raise DataError(f"task '{task.name}': unknown xtreme_dir layout '{layout}'")
