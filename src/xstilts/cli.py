@@ -20,12 +20,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from xstilts.registry import RegistryError
 
     errors: list[type[BaseException]] = [ConfigError, DataError, RegistryError]
-    try:
-        from xstilts.engine.training import TrainingError
+    from xstilts.engine.training import NonFiniteLossError
 
-        errors.append(TrainingError)
-    except ImportError:
-        pass
+    errors.append(NonFiniteLossError)
     return tuple(errors)
 
 

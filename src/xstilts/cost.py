@@ -47,8 +47,8 @@ REAL_SIZES: dict[str, tuple[int, int, int]] = {
 def model_params(entry: dict) -> int:
     size = entry.get("size")
     if size:
-        hidden, layers = size["hidden_size"], size["num_hidden_layers"]
-        return layers * (4 * hidden**2 + 2 * hidden * size.get("intermediate_size", 4 * hidden))
+        hidden, layers = size["hidden"], size["layers"]
+        return layers * (4 * hidden**2 + 2 * hidden * size.get("intermediate", 4 * hidden))
     name = Path(entry.get("path", "")).name or entry.get("path", "")
     if name not in MODEL_PARAMS:
         raise cfg.ConfigError(f"models: no parameter count known for {entry.get('path')!r}; "

@@ -100,13 +100,32 @@ def _child(request: dict, fds: list[int]) -> None:
 def preload() -> None:
     """Import what every stage needs (not run anything: no threads before fork)."""
     import datasets  # noqa: F401
+    import seqeval.metrics  # noqa: F401
     import torch  # noqa: F401
     import transformers  # noqa: F401
-    from transformers import Trainer  # noqa: F401
+    from transformers import (  # noqa: F401  (transformers imports these lazily)
+        AutoModel,
+        AutoModelForMaskedLM,
+        AutoModelForMultipleChoice,
+        AutoModelForQuestionAnswering,
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        BertModel,
+        Trainer,
+        TrainingArguments,
+        XLMRobertaModel,
+        XLMRobertaTokenizer,
+    )
 
     import xstilts.cli  # noqa: F401
     import xstilts.data.load  # noqa: F401
+    import xstilts.engine.featurize  # noqa: F401
+    import xstilts.engine.predict  # noqa: F401
+    import xstilts.engine.retrieval  # noqa: F401
     import xstilts.engine.training  # noqa: F401
+    import xstilts.metrics  # noqa: F401
+    import xstilts.submission  # noqa: F401
 
 
 def serve(path: str | Path, warm: bool = True) -> None:

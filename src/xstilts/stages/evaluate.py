@@ -64,6 +64,8 @@ def run(spec: dict) -> None:
     for lang in languages_of(task, source):
         ds = load_split(task, "test", lang, source)
         preds = predictor.predict(ds)
+        if task.format == "qa":
+            preds = dict(zip(ds["id"], preds, strict=True))
         gold = references(task, ds)
         scores[lang] = compute(task.metric, preds, gold, metric_language(lang, source))
         write_predictions(task.name, lang, preds, pred_root)

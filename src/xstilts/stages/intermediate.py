@@ -41,7 +41,7 @@ def run(spec: dict) -> None:
     setup(spec["threads"])
     from datasets import concatenate_datasets
 
-    from xstilts.data.load import load_split
+    from xstilts.data.load import load_split, task_labels
     from xstilts.engine.training import TrainTask, train
 
     recipe = spec["recipe"]
@@ -51,9 +51,11 @@ def run(spec: dict) -> None:
     for name in recipe["tasks"]:
         task = task_of(spec, name)
         dev = load_split(task, "validation", "en", source) if "validation" in task.splits else None
+        labels = None if task.labels else task_labels(task, source)  # open label sets (CCG)
         tasks.append(
             TrainTask(
-                name=name, spec=task, train=_train_data(spec, name, recipe, languages), dev=dev
+                name=name, spec=task, train=_train_data(spec, name, recipe, languages), dev=dev,
+                labels=labels,
             )
         )
     if recipe.get("mlm"):

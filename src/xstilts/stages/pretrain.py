@@ -53,7 +53,7 @@ def run(spec: dict) -> None:
             from xstilts.engine.training import TrainTask, train
 
             corpus = _corpus(spec)
-            tokenizer = train_tokenizer(corpus["text"], model["size"]["vocab_size"], tmp / "tok")
+            tokenizer = train_tokenizer(corpus["text"], model.get("vocab_size", 8000), tmp / "tok")
             init_dir = tmp / "init"
             init_encoder(model["size"], tokenizer, init_dir, seed=seed)
             mlm = task_of(spec, "mlm")

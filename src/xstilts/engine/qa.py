@@ -1,0 +1,71 @@
+"""Extractive-QA post-processing: n-best spans over doc-stride windows -> answer text.
+
+Follows HF's `utils_qa.postprocess_qa_predictions` (examples/pytorch/question-answering): for every
+example, all of its features (windows) propose the `n_best` start and end logits; valid spans lie
+inside the context, have end >= start and at most `max_answer_length` tokens; the best span by
+start + end logit wins. With `null_answers` (SQuAD 2.0), the null score (CLS start + CLS end,
+minimum over the windows) wins when it exceeds the best span score + `null_threshold`, giving "".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def postprocess_qa(
+    examples: Sequence[Mapping[str, Any]],
+    features: Sequence[Mapping[str, Any]],
+    start_logits: Sequence[np.ndarray],
+    end_logits: Sequence[np.ndarray],
+    n_best: int = 20,
+    max_answer_length: int = 30,
+    null_answers: bool = False,
+    null_threshold: float = 0.0,
+    cls_index: int = 0,
+) -> dict[str, str]:
+    """Answer text per example id.
+
+    `examples`: rows with `id` and `context`; `features`: rows with `example_id` and
+    `offset_mapping` (None for tokens outside the context); logits: one array per feature (its
+    own length, padding removed).
+    """
+    if not (len(features) == len(start_logits) == len(end_logits)):
+        raise ValueError(f"postprocess_qa: {len(features)} features but {len(start_logits)} "
+                         f"start / {len(end_logits)} end logit rows")
+    by_example: dict[str, list[int]] = defaultdict(list)
+    for i, feat in enumerate(features):
+        by_example[feat["example_id"]].append(i)
+    answers: dict[str, str] = {}
+    for ex in examples:
+        context = ex["context"]
+        best_score, best_text = -np.inf, ""
+        min_null = None
+        for fi in by_example.get(ex["id"], []):
+            starts = np.asarray(start_logits[fi], dtype=np.float64)
+            ends = np.asarray(end_logits[fi], dtype=np.float64)
+            offsets = features[fi]["offset_mapping"]
+            n = min(len(offsets), len(starts), len(ends))
+            null_score = starts[cls_index] + ends[cls_index]
+            if min_null is None or null_score < min_null:
+                min_null = null_score
+            top_s = np.argsort(starts[:n])[::-1][:n_best]
+            top_e = np.argsort(ends[:n])[::-1][:n_best]
+            for s in top_s:
+                if offsets[s] is None:
+                    continue
+                for e in top_e:
+                    if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
+                        continue
+                    score = starts[s] + ends[e]
+                    if score > best_score:
+                        best_score = score
+                        best_text = context[offsets[s][0]:offsets[e][1]]
+        if null_answers and min_null is not None and min_null > best_score + null_threshold:
+            answers[ex["id"]] = ""
+        else:
+            answers[ex["id"]] = best_text
+    return answers

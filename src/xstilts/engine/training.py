@@ -1,0 +1,610 @@
+"""Training on HF `Trainer`: single-task and multi-task (one head per task, shared encoder).
+
+- Dynamic padding per batch (format collators) and length-grouped batches.
+- Single task: Trainer's `group_by_length` sampler. Multi-task: a deterministic batch sampler
+  draws the task of every batch from `samplers.TaskSampler` and takes the task's next
+  length-grouped batch; `mlm` in the mix gets masked-LM collation for its batches only.
+- Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the latest one;
+  a non-finite loss stops the job (`NonFiniteLossError`); `inject_nan_at_step` (hparam) or
+  `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
+- With `eval_task`: dev evaluation every `eval_every` steps, best checkpoint kept, early stopping.
+- Output, written atomically (temp dir + rename) and last: the best full model with head
+  (target fine-tuning) or the encoder only (intermediate / pretraining), the tokenizer,
+  `engine_config.json` and `train_summary.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xstilts.registry import TaskSpec
+
+log = logging.getLogger("xstilts.engine.training")
+
+MODEL_KEYS = ("input_ids", "attention_mask", "token_type_ids")
+LABEL_KEYS = {"classification": ("labels",), "multiple_choice": ("labels",),
+              "qa": ("start_positions", "end_positions"), "tagging": ("labels",), "mlm": ()}
+HPARAM_DEFAULTS: dict[str, Any] = {
+    "lr": 2e-5, "weight_decay": 0.0, "warmup_ratio": 0.1, "epochs": 3, "max_steps": None,
+    "batch_size": 32, "grad_accum": 1, "max_length": 128, "doc_stride": 128,
+    "eval_every": 0, "early_stopping_patience": None, "save_every": 500, "logging": 50,
+    "eval_batch_size": 64, "mlm_probability": 0.15, "max_grad_norm": 1.0,
+    "lr_scheduler": "linear", "group_by_length": True, "output": None,
+    "inject_nan_at_step": None, "kill_at_step": None, "keep_checkpoints": False,
+    "optim": "adamw_torch_fused",
+}
+# Hparams that do not change the result (excluded from the scratch-dir fingerprint).
+NON_RESULT_HPARAMS = {"logging", "eval_batch_size", "inject_nan_at_step", "kill_at_step",
+                      "save_every", "keep_checkpoints"}
+RUN_CONFIG = "xstilts_run.json"
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+class SimulatedKill(RuntimeError):
+    """Raised by the `kill_at_step` test hook (simulates a job killed mid-training)."""
+
+
+@dataclass
+class TrainTask:
+    """A task to train on: canonical train Dataset, optional dev Dataset, label names."""
+
+    name: str
+    spec: TaskSpec
+    train: Any
+    dev: Any = None
+    labels: list[str] | None = None
+
+
+# ------------------------------------------------------------------ collators
+class FormatCollator:
+    """Keeps the model's keys of each feature and pads per batch (or to `pad_to_length`)."""
+
+    def __init__(self, fmt: str, tokenizer: Any, for_training: bool = True,
+                 pad_to_length: int | None = None, mlm_probability: float = 0.15,
+                 mask_seed: int = 0):
+        import transformers as tf
+
+        self.fmt = fmt
+        self.mask_seed = mask_seed
+        self.keys = MODEL_KEYS + (LABEL_KEYS[fmt] if for_training else ())
+        padding: Any = "max_length" if pad_to_length else True
+        if fmt in ("classification", "qa"):
+            self.inner = tf.DataCollatorWithPadding(tokenizer, padding=padding,
+                                                    max_length=pad_to_length)
+        elif fmt == "tagging":
+            self.inner = tf.DataCollatorForTokenClassification(tokenizer, padding=padding,
+                                                               max_length=pad_to_length)
+        elif fmt == "multiple_choice":
+            self.inner = tf.DataCollatorForMultipleChoice(tokenizer, padding=padding,
+                                                          max_length=pad_to_length)
+        elif fmt == "mlm":
+            if pad_to_length:
+                raise ValueError("fixed-length padding is not supported for mlm")
+            self.keys = MODEL_KEYS + ("special_tokens_mask",)
+            self.inner = tf.DataCollatorForLanguageModeling(tokenizer,
+                                                            mlm_probability=mlm_probability)
+        else:
+            raise ValueError(f"no collator for format '{fmt}'")
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.fmt == "mlm" and "__draw__" in features[0]:
+            # Masks depend only on (seed, batch number), not on the global RNG: a resumed run
+            # (or a prefetching dataloader) masks every batch exactly as an uninterrupted run.
+            import torch
+
+            draw = int(features[0]["__draw__"])
+            self.inner.generator = torch.Generator().manual_seed(
+                (self.mask_seed * 1_000_003 + draw) % (2**63))
+        feats = [{k: f[k] for k in self.keys if k in f} for f in features]
+        dummy = self.fmt == "multiple_choice" and "labels" not in feats[0]
+        if dummy:
+            for f in feats:
+                f["labels"] = 0
+        batch = dict(self.inner(feats))
+        if dummy:
+            batch.pop("labels", None)
+        return batch
+
+
+def make_collator(fmt: str, tokenizer: Any, for_training: bool = True,
+                  pad_to_length: int | None = None, mlm_probability: float = 0.15,
+                  mask_seed: int = 0) -> Any:
+    return FormatCollator(fmt, tokenizer, for_training, pad_to_length, mlm_probability,
+                          mask_seed)
+
+
+class MultiTaskCollator:
+    """Collates a single-task batch of a task stream; adds `task_name` for a MultiTaskModel."""
+
+    def __init__(self, collators: dict[str, FormatCollator], add_task_name: bool = True):
+        self.collators = collators
+        self.add_task_name = add_task_name
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        task = features[0]["__task__"]
+        batch = self.collators[task](features)
+        if self.add_task_name:
+            batch["task_name"] = task
+        return batch
+
+
+# ------------------------------------------------------------------ multi-task data
+class MultiTaskRows:
+    """Map-style dataset over several featurized datasets; item = row + `__task__`."""
+
+    def __init__(self, datasets: dict[str, Any]):
+        self.names = list(datasets)
+        self.datasets = datasets
+        self.offsets: dict[str, int] = {}
+        total = 0
+        for name in self.names:
+            self.offsets[name] = total
+            total += len(datasets[name])
+        self.total = total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
+        """`key`: a global index, or (batch number, global index) from the batch sampler."""
+        draw, index = key if isinstance(key, tuple) else (None, key)
+        for name in reversed(self.names):
+            if index >= self.offsets[name]:
+                row = dict(self.datasets[name][index - self.offsets[name]])
+                row["__task__"] = name
+                if draw is not None:
+                    row["__draw__"] = draw
+                return row
+        raise IndexError(index)
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.Generator,
+                           group: bool = True, mega: int = 50) -> list[list[int]]:
+    """Shuffled batches; with `group`, within megabatches of `mega` batches sorted by length
+    (HF `LengthGroupedSampler`), with the batch order shuffled."""
+    perm = rng.permutation(len(lengths)).tolist()
+    if not group:
+        return [perm[i:i + batch_size] for i in range(0, len(perm), batch_size)]
+    size = batch_size * mega
+    batches = []
+    for start in range(0, len(perm), size):
+        chunk = sorted(perm[start:start + size], key=lambda i: -lengths[i])
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    order = rng.permutation(len(batches)).tolist()
+    return [batches[i] for i in order]
+
+
+class MultiTaskBatchSampler:
+    """`num_batches` single-task batches: the task of each from `TaskSampler`, then its next
+    length-grouped batch (each task's stream reshuffles when exhausted). Deterministic in
+    `seed`: iterating again replays the same sequence (what resume relies on). Yields
+    (batch number, global index) keys for `MultiTaskRows`."""
+
+    def __init__(self, lengths: dict[str, list[int]], offsets: dict[str, int], batch_size: int,
+                 probabilities: dict[str, float], seed: int, num_batches: int,
+                 group_by_length: bool = True):
+        self.lengths, self.offsets = lengths, offsets
+        self.batch_size, self.probabilities = batch_size, probabilities
+        self.seed, self.num_batches, self.group = seed, num_batches, group_by_length
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __iter__(self):
+        from xstilts.engine.samplers import TaskSampler
+
+        sampler = TaskSampler(self.probabilities, seed=self.seed)
+        names = sorted(self.lengths)
+        rngs = {n: np.random.default_rng([self.seed, i]) for i, n in enumerate(names)}
+        streams: dict[str, list[list[int]]] = {n: [] for n in names}
+        for draw in range(self.num_batches):
+            task = sampler.sample()
+            if not streams[task]:
+                streams[task] = length_grouped_batches(self.lengths[task], self.batch_size,
+                                                       rngs[task], self.group)[::-1]
+            batch = streams[task].pop()
+            yield [(draw, self.offsets[task] + i) for i in batch]
+
+
+# ------------------------------------------------------------------ trainer
+def _trainer_class() -> Any:
+    import torch
+    from transformers import Trainer, TrainerCallback
+
+    class XTrainer(Trainer):
+        """Trainer with a NaN guard, a custom multi-task dataloader and task-metric eval."""
+
+        def __init__(self, *args: Any, batch_sampler: Any = None, dev: dict | None = None,
+                     inject_nan_at: int | None = None, task_name: str = "", **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.model_accepts_loss_kwargs = False  # HF heads ignore num_items_in_batch
+            self.xs_batch_sampler = batch_sampler
+            self.xs_dev = dev
+            self.xs_inject_nan_at = inject_nan_at
+            self.xs_task_name = task_name
+            self.xs_last_eval: dict[str, float] = {}
+
+        def get_train_dataloader(self) -> Any:
+            if self.xs_batch_sampler is None:
+                return super().get_train_dataloader()
+            from torch.utils.data import DataLoader
+
+            loader = DataLoader(self.train_dataset, batch_sampler=self.xs_batch_sampler,
+                                collate_fn=self.data_collator, num_workers=0)
+            return self.accelerator.prepare(loader)
+
+        def compute_loss(self, model: Any, inputs: dict, return_outputs: bool = False,
+                         num_items_in_batch: Any = None) -> Any:
+            task = inputs.get("task_name", self.xs_task_name)
+            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            loss = result[0] if return_outputs else result
+            step = self.state.global_step + 1
+            if model.training and self.xs_inject_nan_at == step:
+                loss = loss * float("nan")
+                result = (loss, result[1]) if return_outputs else loss
+            if model.training and not bool(torch.isfinite(loss.detach()).all()):
+                raise NonFiniteLossError(
+                    f"non-finite training loss ({float(loss.detach())}) at step {step} "
+                    f"(task '{task}'); training stopped. Lower the learning rate or check the "
+                    f"data. Checkpoints so far are kept in {self.args.output_dir}")
+            return result
+
+        def evaluate(self, eval_dataset: Any = None, ignore_keys: Any = None,
+                     metric_key_prefix: str = "eval") -> dict[str, float]:
+            if self.xs_dev is None:
+                return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+            from xstilts.engine.predict import dev_score, eval_features, predict_with_model
+
+            dev = self.xs_dev
+            model = self.model
+            if hasattr(model, "heads"):
+                model = model.heads[dev["name"]]
+            if dev.get("features") is None:
+                dev["features"] = eval_features(dev["spec"], model, self.processing_class,
+                                                dev["data"], dev["hparams"])
+            preds = predict_with_model(dev["spec"], model, self.processing_class, dev["data"],
+                                       dev["hparams"], features=dev["features"])
+            score = dev_score(dev["spec"], dev["data"], preds)
+            metrics = {f"{metric_key_prefix}_score": score}
+            self.xs_last_eval = metrics
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state,
+                                                             self.control, metrics)
+            return metrics
+
+    class EndOfTraining(TrainerCallback):
+        """Evaluate and save at the last step too (so the final model can be the best)."""
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if state.global_step >= state.max_steps:
+                if args.eval_strategy != "no":
+                    control.should_evaluate = True
+                control.should_save = True
+            return control
+
+    class LossLog(TrainerCallback):
+        """Loss lines with ETA in the log (the tqdm bar is off when stderr is not a tty)."""
+
+        def __init__(self) -> None:
+            self.start = time.time()
+            self.first_step: int | None = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.start = time.time()
+            self.first_step = state.global_step
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
+                   **kw: Any) -> None:
+            if not logs or "loss" not in logs:
+                if logs and "eval_score" in logs:
+                    log.info("step %d/%d dev score %.4f", state.global_step, state.max_steps,
+                             logs["eval_score"])
+                return
+            done = state.global_step - (self.first_step or 0)
+            elapsed = time.time() - self.start
+            eta = elapsed / done * (state.max_steps - state.global_step) if done else float("nan")
+            log.info("step %d/%d loss %.4f lr %.3g elapsed %.0fs eta %.0fs", state.global_step,
+                     state.max_steps, logs["loss"], logs.get("learning_rate", float("nan")),
+                     elapsed, eta)
+
+    class Kill(TrainerCallback):
+        """Test hook: raise before step `at` + 1 (after checkpoint `at` was written)."""
+
+        def __init__(self, at: int):
+            self.at = at
+
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if state.global_step >= self.at:
+                raise SimulatedKill(f"simulated kill at step {state.global_step}")
+
+    return XTrainer, EndOfTraining, LossLog, Kill
+
+
+# ------------------------------------------------------------------ helpers
+def _fingerprint(tasks: list[TrainTask], encoder_path: str, hparams: dict, seed: int,
+                 sampler: dict | None, eval_task: TrainTask | None) -> dict[str, Any]:
+    def ds_fp(ds: Any) -> str | None:
+        return None if ds is None else getattr(ds, "_fingerprint", str(len(ds)))
+
+    return {
+        "tasks": [[t.name, t.spec.format, ds_fp(t.train), t.labels] for t in tasks],
+        "encoder": str(encoder_path), "seed": seed, "sampler": sampler,
+        "hparams": {k: v for k, v in sorted(hparams.items()) if k not in NON_RESULT_HPARAMS},
+        "eval": None if eval_task is None else [eval_task.name, ds_fp(eval_task.dev)],
+    }
+
+
+def _prepare_scratch(scratch: Path, fingerprint: dict) -> str | None:
+    """Latest checkpoint to resume from (None: fresh start); stale runs are wiped."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode())
+    marker = scratch / RUN_CONFIG
+    current = {"digest": digest.hexdigest(), "config": fingerprint}
+    if marker.is_file():
+        previous = json.loads(marker.read_text("utf-8"))
+        if previous.get("digest") != current["digest"]:
+            log.warning("scratch dir %s holds checkpoints of a different run; removing them",
+                        scratch)
+            for child in scratch.iterdir():
+                if child.is_dir() and child.name.startswith("checkpoint-"):
+                    shutil.rmtree(child)
+    marker.write_text(json.dumps(current, sort_keys=True, default=str, indent=1), "utf-8")
+    last = get_last_checkpoint(str(scratch))
+    if last is not None and not (Path(last) / "trainer_state.json").is_file():
+        log.warning("ignoring incomplete checkpoint %s", last)
+        shutil.rmtree(last)
+        return _prepare_scratch(scratch, fingerprint)
+    return last
+
+
+def _labels_for(task: TrainTask) -> list[str] | None:
+    from xstilts.engine.modeling import label_names
+
+    if task.labels is not None:
+        return list(task.labels)
+    if task.spec.format in ("classification", "tagging"):
+        return label_names(task.spec, task.train)
+    return None
+
+
+def _atomic_write(out_dir: Path, write: Any) -> None:
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        write(tmp)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _ensure_log_handler() -> None:
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+# ------------------------------------------------------------------ entry point
+def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
+          scratch_dir: str | Path, hparams: dict[str, Any], seed: int, threads: int,
+          sampler: dict[str, Any] | None = None, eval_task: TrainTask | None = None
+          ) -> dict[str, Any]:
+    """Train `tasks` from the encoder at `encoder_path`; write the result to `out_dir`.
+
+    hparams: lr, weight_decay, warmup_ratio, epochs or max_steps, batch_size, grad_accum,
+    max_length, doc_stride, eval_every, early_stopping_patience, save_every, logging (steps),
+    output ("model" = full model with head, "encoder"; default: "model" for a single target
+    task, else "encoder"), keep_checkpoints (default False: scratch checkpoints are removed
+    once the output is written), plus the test hooks inject_nan_at_step / kill_at_step.
+    `sampler`: {"kind": ..., "temperature": ..., "cap": ...} for multi-task (default
+    proportional). Returns the training summary (also written as train_summary.json).
+    """
+    import torch
+    import transformers
+    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments
+
+    from xstilts.engine.featurize import featurize
+    from xstilts.engine.modeling import (
+        MultiTaskModel,
+        attach_head,
+        load_encoder,
+        save_encoder,
+        save_full_model,
+    )
+    from xstilts.engine.predict import ENGINE_CONFIG, limit_threads, quiet_progress_bars
+
+    _ensure_log_handler()
+    quiet_progress_bars()
+    t0 = time.time()
+    if not tasks:
+        raise ValueError("train: no tasks given")
+    names = [t.name for t in tasks]
+    if len(set(names)) != len(names):
+        raise ValueError(f"train: duplicate task names {names}")
+    unknown = set(hparams) - set(HPARAM_DEFAULTS)
+    if unknown:
+        raise ValueError(f"train: unknown hparams {sorted(unknown)}; known "
+                         f"{sorted(HPARAM_DEFAULTS)}")
+    hp = {**HPARAM_DEFAULTS, **hparams}
+    env_nan = os.environ.get("XSTILTS_INJECT_NAN_AT_STEP")
+    if hp["inject_nan_at_step"] is None and env_nan:
+        hp["inject_nan_at_step"] = int(env_nan)
+    out, scratch = Path(out_dir).resolve(), Path(scratch_dir).resolve()
+    if scratch == out or out in scratch.parents:
+        raise ValueError(f"scratch_dir {scratch} must be outside out_dir {out}")
+    multi = len(tasks) > 1
+    output = hp["output"] or ("model" if not multi and tasks[0].spec.role == "target"
+                              else "encoder")
+    if output not in ("model", "encoder"):
+        raise ValueError(f"hparam output must be 'model' or 'encoder', got {output!r}")
+    if output == "model" and multi:
+        raise ValueError("output='model' needs a single task (multi-task saves the encoder)")
+
+    if not hp["max_steps"] and not hp["epochs"]:
+        raise ValueError("train: set hparam 'epochs' or 'max_steps'")
+    limit_threads(threads)
+    use_cuda = torch.cuda.is_available()
+    bf16 = bool(use_cuda and torch.cuda.is_bf16_supported())
+    transformers.set_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_path))
+
+    # ---- data
+    max_length, stride = int(hp["max_length"]), int(hp["doc_stride"])
+    feats = {t.name: featurize(t.spec, t.train, tokenizer, max_length, stride, True)
+             for t in tasks}
+    labels = {t.name: _labels_for(t) for t in tasks}
+    bs, accum = int(hp["batch_size"]), int(hp["grad_accum"])
+
+    # ---- model
+    encoder = load_encoder(encoder_path)
+    heads = {t.name: attach_head(t.spec, encoder, labels[t.name]) for t in tasks}
+    model = MultiTaskModel(encoder, heads) if multi else heads[names[0]]
+    collators = {t.name: make_collator(t.spec.format, tokenizer, True,
+                                       mlm_probability=float(hp["mlm_probability"]),
+                                       mask_seed=seed)
+                 for t in tasks}
+
+    batch_sampler = None
+    # Multi-task and MLM batches come from our own deterministic batch sampler (MLM masks are
+    # seeded per batch number, so resume is exact); other single tasks use Trainer's
+    # group_by_length sampler.
+    if multi or tasks[0].spec.format == "mlm":
+        if multi:
+            from xstilts.engine.samplers import task_probabilities
+
+            sampler = dict(sampler or {"kind": "proportional"})
+            sizes = {t.name: len(t.train) for t in tasks}
+            probs = task_probabilities(sizes, sampler.get("kind", "proportional"),
+                                       sampler.get("temperature", 1.0), sampler.get("cap"))
+        else:
+            probs = {names[0]: 1.0}
+        train_data: Any = MultiTaskRows(feats)
+        per_epoch = sum(math.ceil(len(f) / bs) for f in feats.values())
+        max_steps = hp["max_steps"] or math.ceil(float(hp["epochs"]) * per_epoch / accum)
+        batch_sampler = MultiTaskBatchSampler(
+            {n: list(f["length"]) for n, f in feats.items()}, train_data.offsets, bs, probs,
+            seed, int(max_steps) * accum, bool(hp["group_by_length"]))
+        collator: Any = MultiTaskCollator(collators, add_task_name=multi)
+    else:
+        train_data = feats[names[0]]
+        max_steps = hp["max_steps"]
+        collator = collators[names[0]]
+
+    # ---- evaluation
+    dev = None
+    if eval_task is not None and int(hp["eval_every"] or 0) > 0:
+        if eval_task.dev is None:
+            raise ValueError(f"eval_task '{eval_task.name}' has no dev dataset")
+        if eval_task.name not in heads:
+            raise ValueError(f"eval_task '{eval_task.name}' is not one of the trained tasks "
+                             f"{names}")
+        dev = {"name": eval_task.name, "spec": eval_task.spec, "data": eval_task.dev,
+               "hparams": {"max_length": max_length, "doc_stride": stride,
+                           "eval_batch_size": int(hp["eval_batch_size"])}}
+    eval_every = int(hp["eval_every"] or 0)
+    save_steps = eval_every if dev else int(hp["save_every"])
+
+    args = TrainingArguments(
+        output_dir=str(scratch), per_device_train_batch_size=bs,
+        per_device_eval_batch_size=int(hp["eval_batch_size"]),
+        gradient_accumulation_steps=accum, learning_rate=float(hp["lr"]),
+        weight_decay=float(hp["weight_decay"]), warmup_steps=float(hp["warmup_ratio"]),
+        num_train_epochs=float(hp["epochs"] or 1), max_steps=int(max_steps or -1),
+        lr_scheduler_type=hp["lr_scheduler"], max_grad_norm=float(hp["max_grad_norm"]),
+        logging_strategy="steps", logging_steps=int(hp["logging"]),
+        save_strategy="steps", save_steps=max(1, save_steps),
+        save_total_limit=2 if dev else 1,
+        eval_strategy="steps" if dev else "no", eval_steps=eval_every if dev else None,
+        load_best_model_at_end=bool(dev), metric_for_best_model="eval_score" if dev else None,
+        greater_is_better=True if dev else None, restore_callback_states_from_checkpoint=True,
+        seed=seed, data_seed=seed, full_determinism=not use_cuda, use_cpu=not use_cuda,
+        bf16=bf16, report_to="none", disable_tqdm=not sys.stderr.isatty(),
+        remove_unused_columns=False, dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length" if hp["group_by_length"] else "random",
+        optim=hp["optim"],
+    )
+    XTrainer, EndOfTraining, LossLog, Kill = _trainer_class()
+    callbacks: list[Any] = [EndOfTraining(), LossLog()]
+    if dev and hp["early_stopping_patience"]:
+        callbacks.append(EarlyStoppingCallback(int(hp["early_stopping_patience"])))
+    if hp["kill_at_step"]:
+        callbacks.append(Kill(int(hp["kill_at_step"])))
+    if args.disable_tqdm:  # LossLog writes the loss lines; drop Trainer's raw dict printer
+        from transformers.trainer_callback import PrinterCallback
+
+        callbacks_to_remove = [PrinterCallback]
+    else:
+        callbacks_to_remove = []
+    trainer = XTrainer(
+        model=model, args=args, train_dataset=train_data, data_collator=collator,
+        eval_dataset=dev["data"] if dev else None, processing_class=tokenizer,
+        callbacks=callbacks, batch_sampler=batch_sampler,
+        dev=dev, inject_nan_at=hp["inject_nan_at_step"], task_name=names[0])
+    for cb in callbacks_to_remove:
+        trainer.remove_callback(cb)
+
+    fingerprint = _fingerprint(tasks, str(encoder_path), hp, seed, sampler, eval_task)
+    resume = _prepare_scratch(scratch, fingerprint)
+    resumed_step = None
+    if resume:
+        resumed_step = json.loads((Path(resume) / "trainer_state.json").read_text())[
+            "global_step"]
+        log.info("resuming from step %d (%s)", resumed_step, resume)
+    result = trainer.train(resume_from_checkpoint=resume)
+    state = trainer.state
+
+    summary = {
+        "tasks": names, "output": output, "seed": seed,
+        "steps": state.global_step, "max_steps": state.max_steps, "epochs": state.epoch,
+        "train_loss": result.training_loss,
+        "final_loss": next((h["loss"] for h in reversed(state.log_history) if "loss" in h),
+                           None),
+        "best_dev_metric": state.best_metric, "best_step": state.best_global_step,
+        "final_dev_metric": trainer.xs_last_eval.get("eval_score"),
+        "dev_metric": "score" if dev else None,
+        "resumed_from_step": resumed_step, "wall_time_s": round(time.time() - t0, 3),
+        "threads": int(threads), "bf16": bf16,
+    }
+    engine_cfg = {"task": names[0] if not multi else None, "format": tasks[0].spec.format,
+                  "max_length": max_length, "doc_stride": stride,
+                  "labels": labels[names[0]] if not multi else None}
+
+    def write(tmp: Path) -> None:
+        if output == "model":
+            save_full_model(model, tmp, tokenizer)
+        else:
+            save_encoder(model, tmp, tokenizer)
+        (tmp / ENGINE_CONFIG).write_text(json.dumps(engine_cfg, indent=1), "utf-8")
+        (tmp / "train_summary.json").write_text(json.dumps(summary, indent=1), "utf-8")
+        (tmp / "train_log.json").write_text(json.dumps(state.log_history, indent=1), "utf-8")
+
+    _atomic_write(out, write)
+    if not hp["keep_checkpoints"]:  # the output is complete: free the scratch space
+        for child in scratch.glob("checkpoint-*"):
+            shutil.rmtree(child, ignore_errors=True)
+    log.info("trained %s: %d steps in %.1fs -> %s", "+".join(names), state.global_step,
+             summary["wall_time_s"], out)
+    return summary
