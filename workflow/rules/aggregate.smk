@@ -1,7 +1,17 @@
 # Stage: aggregation of every score file into tidy, XTREME, improvement and per-language tables.
 
-TABLE_NAMES = ["xtreme", "improvement"] + [f"per_language_{t}" for t in config["targets"]]
-TABLE_FILES = [f"{xgrid.TABLES}/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
+TABLE_NAMES = (["xtreme"] + (["improvement"] if COMPARISON else [])
+               + [f"per_language_{t}" for t in config["targets"]])
+
+
+def table_file(name, ext):
+    path = f"{xgrid.TABLES}/{name}.{ext}"
+    if ext != "csv":
+        return path
+    return report(path, category="Tables", caption="../report/tables.rst")
+
+
+TABLE_FILES = [table_file(name, ext) for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 
 
 localrules:

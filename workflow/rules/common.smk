@@ -27,6 +27,11 @@ TRAINED_TARGETS = xcfg.trained_targets(config)
 RETRIEVAL_TARGETS = xcfg.retrieval_targets(config)
 BUILT_MODELS = [m for m, e in config["models"].items() if e["init"] in ("pretrain", "random")]
 SYNTHETIC = config["benchmark"]["source"] == "synthetic"
+# improvement tables and the heatmap need the baseline `none` and at least one other recipe
+COMPARISON = any(
+    xcfg.NONE_RECIPE in rs and len(rs) > 1
+    for rs in (xcfg.model_recipes(config, m) for m in config["models"])
+)
 
 
 def _alternatives(names):
@@ -90,8 +95,15 @@ def mem_for(stage):
     return lambda wildcards, attempt: (resource(stage, "mem_mb") or 4000) * (1 + (attempt - 1) // 2)
 
 
-def gpu_for(stage):
-    return resource(stage, "gpu") or 0
+def resources_for(stage):
+    """SLURM resources of a stage: runtime and memory grow with the attempt; GPU requests
+    (gpu, gpu_model, cpus_per_gpu) only when the config's `resources:` table asks for them."""
+    res = {"runtime": runtime_for(stage), "mem_mb": mem_for(stage),
+           "gpu": resource(stage, "gpu") or 0}
+    for key in ("gpu_model", "cpus_per_gpu"):
+        if res["gpu"] and resource(stage, key):
+            res[key] = resource(stage, key)
+    return res
 
 
 # A warm worker (src/xstilts/worker.py) forks local jobs from a process that has imported torch

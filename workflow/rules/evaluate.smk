@@ -26,9 +26,7 @@ rule evaluate:
         spec=evaluate_spec,
     threads: threads_for("evaluate")
     resources:
-        runtime=runtime_for("evaluate"),
-        mem_mb=mem_for("evaluate"),
-        gpu=gpu_for("evaluate"),
+        **resources_for("evaluate"),
     conda:
         CONDA_ENV
     log:

@@ -1,6 +1,6 @@
 # Stage: the paper's figures, regenerated from the tidy scores table alone.
 
-FIGURE_NAMES = ["improvement_heatmap", "xtreme_average"] + [
+FIGURE_NAMES = (["improvement_heatmap"] if COMPARISON else []) + ["xtreme_average"] + [
     f"per_language_{t}" for t in config["targets"]
 ]
 

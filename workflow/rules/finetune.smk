@@ -25,9 +25,7 @@ rule finetune:
         spec=finetune_spec,
     threads: threads_for("finetune")
     resources:
-        runtime=runtime_for("finetune"),
-        mem_mb=mem_for("finetune"),
-        gpu=gpu_for("finetune"),
+        **resources_for("finetune"),
     conda:
         CONDA_ENV
     log:

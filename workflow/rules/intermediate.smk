@@ -28,9 +28,7 @@ rule intermediate:
         spec=intermediate_spec,
     threads: threads_for("intermediate")
     resources:
-        runtime=runtime_for("intermediate"),
-        mem_mb=mem_for("intermediate"),
-        gpu=gpu_for("intermediate"),
+        **resources_for("intermediate"),
     conda:
         CONDA_ENV
     log:

@@ -32,9 +32,7 @@ rule pretrain:
         spec=pretrain_spec,
     threads: threads_for("pretrain")
     resources:
-        runtime=runtime_for("pretrain"),
-        mem_mb=mem_for("pretrain"),
-        gpu=gpu_for("pretrain"),
+        **resources_for("pretrain"),
     conda:
         CONDA_ENV
     log:

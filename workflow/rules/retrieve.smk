@@ -33,9 +33,7 @@ if RETRIEVAL_TARGETS:
             spec=retrieve_spec,
         threads: threads_for("retrieve")
         resources:
-            runtime=runtime_for("retrieve"),
-            mem_mb=mem_for("retrieve"),
-            gpu=gpu_for("retrieve"),
+            **resources_for("retrieve"),
         conda:
             CONDA_ENV
         log:
