@@ -174,6 +174,10 @@ def featurize(task: TaskSpec, ds: Any, tokenizer: Any, max_length: int, doc_stri
               for_training: bool = True) -> Any:
     """Featurize a canonical Dataset of `task` for its head (see the module docstring)."""
     fmt = task.format
+    limit = getattr(tokenizer, "model_max_length", None)
+    if limit and limit < 10**6:  # never past the model's positions (e.g. a tiny model's 128)
+        max_length = min(max_length, int(limit))
+        doc_stride = min(doc_stride, max_length // 2)
     if fmt == "classification":
         fn, kwargs = _classification, {"tok": tokenizer, "max_length": max_length}
     elif fmt == "multiple_choice":

@@ -1,7 +1,7 @@
 """Train a SentencePiece-Unigram tokenizer saved in XLM-R's layout.
 
-The tokenizer is trained with HF `tokenizers` (Unigram model, NFKC normalisation, Metaspace
-pre-tokenizer) and saved through transformers' `XLMRobertaTokenizer` (the tokenizers-backed class
+The tokenizer is trained with SentencePiece (unigram, nmt_nfkc normalisation, "▁" word prefix)
+and saved through transformers' `XLMRobertaTokenizer` (the tokenizers-backed class
 that transformers 5 uses for `xlm-roberta-large`), so `AutoTokenizer.from_pretrained(out_dir)`
 returns the same class with the same behaviour as for XLM-R.
 
@@ -84,43 +84,34 @@ def _clean(texts: Iterable[str]) -> Iterator[str]:
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Any:
     """Train a Unigram tokenizer on `texts` and save it to `out_dir` in XLM-R's layout.
 
-    Languages written without spaces are segmented by the Unigram model itself (SentencePiece
-    style: a whole space-less sentence is one pre-token). Returns the reloaded tokenizer
+    Trained by SentencePiece itself (as XLM-R's was: unigram, nmt_nfkc, whitespace as a "▁"
+    prefix; languages written without spaces are segmented by the model), single-threaded so that
+    the same texts always give the same vocabulary, scores and ids. Returns the reloaded tokenizer
     (`AutoTokenizer.from_pretrained(out_dir)`, an `XLMRobertaTokenizer`).
     """
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, trainers
-    from tokenizers.models import Unigram
+    import sentencepiece as spm
     from transformers import AutoTokenizer, XLMRobertaTokenizer
 
     if vocab_size <= len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must exceed {len(SPECIAL_TOKENS)}, got {vocab_size}")
-    charsmap = nmt_nfkc_charsmap()
-    backend = Tokenizer(Unigram())
-    backend.normalizer = normalizers.Precompiled(charsmap)
-    backend.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.WhitespaceSplit(),
-        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"),
-    ])
-    backend.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    trainer = trainers.UnigramTrainer(
-        vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), unk_token="<unk>",
-        max_piece_length=16, show_progress=False)
-    backend.train_from_iterator(_clean(texts), trainer=trainer)
-    vocab = _unigram_vocab(backend)
+    lines = list(_clean(texts))
+    if not lines:
+        raise ValueError("train_tokenizer: no text to train on (all texts empty)")
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=buf, vocab_size=vocab_size,
+        model_type="unigram", normalization_rule_name="nmt_nfkc", character_coverage=1.0,
+        hard_vocab_limit=False, num_threads=1, max_sentencepiece_length=16,
+        bos_id=0, pad_id=1, eos_id=2, unk_id=3, bos_piece="<s>", pad_piece="<pad>",
+        eos_piece="</s>", unk_piece="<unk>", user_defined_symbols=["<mask>"], minloglevel=2)
+    model = spm.SentencePieceProcessor(model_proto=buf.getvalue())
+    vocab = [(model.id_to_piece(i), float(model.get_score(i)))
+             for i in range(model.get_piece_size())]
     if [p for p, _ in vocab[:len(SPECIAL_TOKENS)]] != list(SPECIAL_TOKENS):
         raise RuntimeError(f"unexpected special-token order in trained vocab: {vocab[:5]}")
-    if len(vocab) <= len(SPECIAL_TOKENS):
-        raise ValueError("train_tokenizer: no text to train on (all texts empty)")
-    tokenizer = XLMRobertaTokenizer(vocab=vocab, _spm_precompiled_charsmap=charsmap)
+    tokenizer = XLMRobertaTokenizer(vocab=vocab, _spm_precompiled_charsmap=nmt_nfkc_charsmap())
     tokenizer.model_max_length = 512
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(str(out))
     return AutoTokenizer.from_pretrained(str(out))
-
-
-def _unigram_vocab(backend: Any) -> list[tuple[str, float]]:
-    import json
-
-    model = json.loads(backend.to_str())["model"]
-    return [(str(piece), float(score)) for piece, score in model["vocab"]]

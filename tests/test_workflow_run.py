@@ -1,0 +1,99 @@
+"""The workflow end to end on a small slice of the default grid, run for real on CPU.
+
+One tiny model pretrained for a few steps, recipes `none` and `mnli`, targets XNLI (classification),
+PAN-X (tagging), TyDiQA (QA) and Tatoeba (retrieval), on a small mini-XTREME. Checks every stage's
+outputs, that a finished run has nothing to do, that figures are regenerated from the tables
+alone, and that the score table is identical when the run is repeated from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from workflow_utils import default_config, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+TARGETS = ["xnli", "panx", "tydiqa", "tatoeba"]
+
+
+def small_config() -> dict:
+    config = default_config()
+    sizes = {t: {"train": 160, "validation": 40} for t in
+             ("anli_plus", "mnli", "qqp", "squad_v2", "squad_v1", "hellaswag", "ccg", "cosmosqa",
+              "commonsenseqa")}
+    sizes.update({t: {"train": 160, "validation": 40, "test": 40}
+                  for t in ("xnli", "pawsx", "udpos", "panx", "tydiqa")})
+    sizes["tatoeba"] = {"test": 40}
+    config["benchmark"]["synthetic"] = {
+        "seed": 5, "sizes": sizes, "translated_train": 20, "parallel": 20,
+        "mlm": {"high": 300, "mid": 120, "low": 40, "validation": 10}}
+    config["models"] = {"tiny": {**config["models"]["tiny"], "recipes": ["none", "mnli"],
+                                 "size": {"hidden": 32, "layers": 2, "heads": 2,
+                                          "intermediate": 64, "max_position": 128},
+                                 "vocab_size": 600}}
+    config["intermediate"] = {"mnli": {"tasks": ["mnli"]}}
+    config["targets"] = TARGETS
+    config["hparams"]["pretrain"] = {"max_steps": 10, "batch_size": 16, "max_length": 32}
+    config["hparams"]["default"].update({"epochs": 1, "eval_every": 4, "batch_size": 16})
+    return config
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    write_config(workdir, small_config())
+    snakemake(workdir, "--cores", "2", timeout=900)
+    return workdir
+
+
+def test_every_stage_wrote_its_outputs(finished_run):
+    results = finished_run / "results"
+    for target in TARGETS:
+        for recipe in ("none", "mnli"):
+            scores = json.loads((results / "scores" / "tiny" / recipe / target / "seed1" /
+                                 "scores.json").read_text())
+            assert scores["target"] == target and scores["intermediate"] == recipe
+            assert len(scores["languages"]) >= 12
+            pred_dir = results / "predictions" / "tiny" / recipe / "seed1" / target
+            assert sorted(p.name for p in pred_dir.iterdir())
+        assert (results / "labels" / target).is_dir()
+    tidy = pd.read_csv(results / "tables" / "tidy.csv")
+    assert set(tidy["target"]) == set(TARGETS)
+    assert set(tidy["intermediate"]) == {"none", "mnli"}
+    for name in ("xtreme", "improvement", "per_language_xnli"):
+        for ext in ("csv", "md", "tex"):
+            assert (results / "tables" / f"{name}.{ext}").stat().st_size > 0
+    for name in ("improvement_heatmap", "xtreme_average", "per_language_tydiqa"):
+        assert (results / "figures" / f"{name}.png").stat().st_size > 1000
+
+
+def test_rerun_has_nothing_to_do_and_figures_regenerate_alone(finished_run):
+    assert planned_jobs(finished_run) == {}
+    (finished_run / "results" / "figures" / "xtreme_average.png").unlink()
+    assert planned_jobs(finished_run) == {"figures": 1, "all": 1}
+    snakemake(finished_run, "--cores", "1")
+    assert (finished_run / "results" / "figures" / "xtreme_average.png").exists()
+    assert planned_jobs(finished_run) == {}
+
+
+def test_hparam_change_reruns_only_its_target(finished_run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    config = small_config()
+    config["hparams"]["targets"]["xnli"] = {"lr": 1.0e-3}
+    write_config(workdir, config)
+    assert planned_jobs(workdir) == {"finetune": 2, "evaluate": 2, "aggregate": 1, "figures": 1,
+                                     "all": 1}
+
+
+def test_repeated_run_gives_identical_scores(finished_run, tmp_path):
+    workdir = tmp_path / "again"
+    workdir.mkdir()
+    write_config(workdir, small_config())
+    snakemake(workdir, "--cores", "2", timeout=900)
+    first = (finished_run / "results" / "tables" / "tidy.csv").read_text()
+    assert (workdir / "results" / "tables" / "tidy.csv").read_text() == first
