@@ -29,6 +29,8 @@ rule evaluate:
         **resources_for("evaluate"),
     conda:
         CONDA_ENV
+    benchmark:
+        "results/benchmarks/evaluate/{model}/{recipe}/{target}/seed{seed}.tsv"
     log:
         "results/logs/evaluate/{model}/{recipe}/{target}/seed{seed}.log",
     shell:

@@ -28,6 +28,8 @@ rule finetune:
         **resources_for("finetune"),
     conda:
         CONDA_ENV
+    benchmark:
+        "results/benchmarks/finetune/{model}/{recipe}/{target}/seed{seed}.tsv"
     log:
         "results/logs/finetune/{model}/{recipe}/{target}/seed{seed}.log",
     shell:

@@ -31,6 +31,8 @@ rule intermediate:
         **resources_for("intermediate"),
     conda:
         CONDA_ENV
+    benchmark:
+        "results/benchmarks/intermediate/{model}/{recipe}/seed{seed}.tsv"
     log:
         "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
     shell:

@@ -35,6 +35,8 @@ rule pretrain:
         **resources_for("pretrain"),
     conda:
         CONDA_ENV
+    benchmark:
+        "results/benchmarks/pretrain/{model}.tsv"
     log:
         "results/logs/pretrain/{model}.log",
     shell:

@@ -36,6 +36,8 @@ if RETRIEVAL_TARGETS:
             **resources_for("retrieve"),
         conda:
             CONDA_ENV
+        benchmark:
+            "results/benchmarks/retrieve/{model}/{recipe}/seed{seed}.tsv"
         log:
             "results/logs/retrieve/{model}/{recipe}/seed{seed}.log",
         shell:
