@@ -16,15 +16,14 @@ dict[str, str] / SQuAD dict (qa), list[tuple[str, str]] (pairs). Writes are atom
 
 from __future__ import annotations
 
-import contextlib
 import json
 import operator
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from xstilts.atomic import write_atomic
 from xstilts.data.schema import DataError
 from xstilts.metrics.qa import iter_questions, records_to_squad
 from xstilts.registry import TaskSpec, get_task
@@ -63,19 +62,7 @@ def submission_path(task: str | TaskSpec, lang: str, root: str | os.PathLike[str
 
 # ------------------------------------------------------------------ writing
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text)
 
 
 def _field(value: Any, where: str, *, allow_tab: bool = True) -> str:

@@ -8,12 +8,11 @@ The placeholder `PM` marks a "mean +- sd" separator; it becomes "±" in Markdown
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
+
+from xstilts.atomic import write_atomic  # noqa: F401  (re-exported for aggregate/figures)
 
 PM = "\x00pm\x00"
 MISSING = "n/a"
@@ -84,17 +83,3 @@ def to_latex(display: pd.DataFrame, numeric: Sequence[str] = (), caption: str | 
                           caption=_latex_text(caption) if caption else None, label=label)
 
 
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Write `data` to `path` via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

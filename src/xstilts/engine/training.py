@@ -385,18 +385,10 @@ def _labels_for(task: TrainTask) -> list[str] | None:
 
 
 def _atomic_write(out_dir: Path, write: Any) -> None:
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    from xstilts.atomic import atomic_dir
+
+    with atomic_dir(out_dir) as tmp:
         write(tmp)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _ensure_log_handler() -> None:
