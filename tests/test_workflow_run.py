@@ -97,3 +97,10 @@ def test_repeated_run_gives_identical_scores(finished_run, tmp_path):
     snakemake(workdir, "--cores", "2", timeout=900)
     first = (finished_run / "results" / "tables" / "tidy.csv").read_text()
     assert (workdir / "results" / "tables" / "tidy.csv").read_text() == first
+
+
+def test_html_report_has_figures_and_tables(finished_run):
+    snakemake(finished_run, "--report", "report.html")
+    report = (finished_run / "report.html").read_text(encoding="utf-8", errors="replace")
+    for name in ("improvement_heatmap.png", "xtreme_average.png", "xtreme.csv"):
+        assert name in report
