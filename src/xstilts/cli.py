@@ -47,12 +47,21 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     args = parser.parse_args(argv)
     text = args.spec
     if text.startswith("@"):
-        with open(text[1:], encoding="utf-8") as handle:
-            text = handle.read()
+        try:
+            with open(text[1:], encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as err:
+            print(f"xstilts {args.stage}: error: cannot read --spec file {text[1:]}: {err}",
+                  file=sys.stderr)
+            return 2
     try:
         spec = json.loads(text)
     except json.JSONDecodeError as err:
         print(f"xstilts {args.stage}: error: --spec is not valid JSON: {err}", file=sys.stderr)
+        return 2
+    if not isinstance(spec, dict):
+        print(f"xstilts {args.stage}: error: --spec must be a JSON object, got "
+              f"{type(spec).__name__}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"xstilts.stages.{args.stage}")
     try:

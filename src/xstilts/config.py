@@ -33,7 +33,7 @@ def tasks(config: dict) -> dict[str, TaskSpec]:
     try:
         return registry(config.get("tasks") or {})
     except RegistryError as err:
-        raise ConfigError(f"tasks: {err}") from err
+        raise ConfigError(str(err)) from err
 
 
 def _check_name(name: Any, key: str) -> None:

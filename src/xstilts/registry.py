@@ -38,6 +38,7 @@ XTREME_GROUPS: dict[str, tuple[str, ...]] = {
     "retrieval": ("bucc2018", "tatoeba"),
 }
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+LANG_RE = re.compile(r"^[a-z]{2,8}$")  # ISO 639-1/3 codes and mini-XTREME's synthetic codes
 
 
 class RegistryError(ValueError):
@@ -71,7 +72,7 @@ class TaskSpec:
 
 
 def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
-    where = f"{origin}: task '{name}'"
+    where = f"tasks.{name}" if origin == "config" else f"{origin}: tasks.{name}"
     if not NAME_RE.match(name):
         raise RegistryError(f"{where}: name must match {NAME_RE.pattern}")
     if not isinstance(entry, dict):
@@ -91,6 +92,10 @@ def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
         raise RegistryError(f"{where}: metric '{entry['metric']}' not one of {METRICS}")
     if entry["format"] == "multiple_choice" and not isinstance(entry.get("num_choices"), int):
         raise RegistryError(f"{where}: multiple_choice needs an integer 'num_choices'")
+    bad = [lang for lang in entry.get("languages") or [] if not LANG_RE.match(str(lang))]
+    if bad:
+        raise RegistryError(f"{where}.languages: invalid code(s) {bad}; a language code is 2-8 "
+                            "lowercase letters (e.g. 'de', 'yor')")
     kwargs = dict(entry)
     for key in ("languages", "labels", "splits"):
         if key in kwargs:
@@ -115,7 +120,7 @@ def registry(extra: dict[str, dict[str, Any]] | None = None) -> dict[str, TaskSp
         if name in tasks:
             spec = tasks[name]
             base = {k: getattr(spec, k) for k in TaskSpec.__dataclass_fields__ if k != "name"}
-        tasks[name] = _build(name, {**base, **entry}, "config tasks")
+        tasks[name] = _build(name, {**base, **entry}, "config")
     return tasks
 
 

@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints and the small helpers the rules share.
 import os
+import shlex
 import sys
 
 from snakemake.utils import validate
@@ -17,8 +18,8 @@ except xcfg.ConfigError as err:
 
 # Rules run the library of this checkout (installed or not, conda env or not).
 SRC = os.path.join(workflow.basedir, "src")
-XSTILTS = f"PYTHONPATH={SRC}${{PYTHONPATH:+:$PYTHONPATH}} python -m xstilts"
-PYTHON = f"PYTHONPATH={SRC}${{PYTHONPATH:+:$PYTHONPATH}} python"
+PYTHON = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} python"
+XSTILTS = f"{PYTHON} -m xstilts"
 CONDA_ENV = "../../envs/xstilts.yaml"
 
 REGISTRY = xcfg.tasks(config)
@@ -75,6 +76,28 @@ def encoder_input(wildcards):
     if wildcards.recipe == xcfg.NONE_RECIPE:
         return base_input(wildcards.model)
     return [xgrid.intermediate_dir(wildcards.model, wildcards.recipe, wildcards.seed)]
+
+
+def model_slice(model):
+    """A model's config entry minus the grid's choice of recipes."""
+    return {k: v for k, v in config["models"][model].items() if k != "recipes"}
+
+
+def intermediate_hparams(recipe):
+    hp = {}
+    for task in RECIPES[recipe]["tasks"]:
+        hp.update(xcfg.hparams(config, "intermediate", task))
+    return hp
+
+
+def upstream(model, recipe):
+    """The config slices that produced a checkpoint. Downstream specs carry them, so that a
+    changed upstream setting reruns them even when the upstream job itself failed (its stale
+    outputs deleted, theirs not)."""
+    parts = {"model": model_slice(model)}
+    if recipe != xcfg.NONE_RECIPE:
+        parts.update(recipe=RECIPES[recipe], hparams=intermediate_hparams(recipe))
+    return parts
 
 
 def resource(stage, key):

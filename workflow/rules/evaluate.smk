@@ -5,6 +5,8 @@ def evaluate_spec(wildcards):
     w = wildcards
     return spec(
         target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream={**upstream(w.model, w.recipe),
+                  "finetune": xcfg.hparams(config, "target", w.target)},
         model_dir=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
         ids=dict(model=w.model, intermediate=w.recipe, seed=int(w.seed)),
         out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),

@@ -5,6 +5,7 @@ def finetune_spec(wildcards):
     w = wildcards
     return spec(
         target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream=upstream(w.model, w.recipe),
         encoder=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
         hparams=xcfg.hparams(config, "target", w.target), seed=int(w.seed),
         out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),

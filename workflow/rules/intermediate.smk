@@ -3,10 +3,9 @@
 
 def intermediate_spec(wildcards):
     recipe = RECIPES[wildcards.recipe]
-    hp = {}
-    for task in recipe["tasks"]:
-        hp.update(xcfg.hparams(config, "intermediate", task))
+    hp = intermediate_hparams(wildcards.recipe)
     return spec(
+        model=model_slice(wildcards.model),
         recipe=recipe, benchmark=benchmark_spec(), tasks=task_overrides(),
         targets=config["targets"] if recipe["mlm"] or recipe["translated"] else [],
         base=xgrid.base_model_path(config, wildcards.model), hparams=hp, seed=int(wildcards.seed),

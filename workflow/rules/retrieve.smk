@@ -10,6 +10,7 @@ def retrieve_spec(wildcards):
         settings["layer"] = entry["retrieval_layer"]
     return spec(
         targets=RETRIEVAL_TARGETS, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream=upstream(w.model, w.recipe),
         encoder=xgrid.encoder_for(config, w.model, w.recipe, w.seed), retrieval=settings,
         ids=dict(model=w.model, intermediate=w.recipe, seed=int(w.seed)),
         out={t: xgrid.scores_file(w.model, w.recipe, t, w.seed) for t in RETRIEVAL_TARGETS},

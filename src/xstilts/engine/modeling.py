@@ -53,7 +53,8 @@ def load_encoder(encoder_path: str | Path) -> Any:
     """The encoder (`AutoModel`) stored at `encoder_path` (local dir or hub name)."""
     from transformers import AutoModel
 
-    return AutoModel.from_pretrained(str(encoder_path))
+    return AutoModel.from_pretrained(str(encoder_path), use_safetensors=True,
+                                     trust_remote_code=False)
 
 
 def attach_head(task: TaskSpec, encoder: Any, labels: list[str] | None = None) -> Any:
@@ -177,4 +178,5 @@ def save_full_model(model: Any, out_dir: str | Path, tokenizer: Any = None) -> P
 
 def load_for_inference(task: TaskSpec, model_dir: str | Path) -> Any:
     """A full fine-tuned model (encoder + head) saved with `save_pretrained`."""
-    return head_class(task.format).from_pretrained(str(model_dir))
+    return head_class(task.format).from_pretrained(str(model_dir), use_safetensors=True,
+                                                   trust_remote_code=False)

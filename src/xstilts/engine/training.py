@@ -384,6 +384,19 @@ def _labels_for(task: TrainTask) -> list[str] | None:
     return None
 
 
+def _mean_logged_loss(history: list[dict[str, Any]], fallback: float) -> float:
+    """Step-weighted mean of the logged interval losses: unlike HF's `training_loss`, which
+    averages only the steps of the last process, it is the same for a resumed run."""
+    total = steps = 0.0
+    previous = 0
+    for entry in history:
+        if "loss" in entry and "step" in entry:
+            width = int(entry["step"]) - previous
+            total, steps, previous = total + float(entry["loss"]) * width, steps + width, \
+                int(entry["step"])
+    return total / steps if steps else fallback
+
+
 def _atomic_write(out_dir: Path, write: Any) -> None:
     from xstilts.atomic import atomic_dir
 
@@ -571,7 +584,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     summary = {
         "tasks": names, "output": output, "seed": seed,
         "steps": state.global_step, "max_steps": state.max_steps, "epochs": state.epoch,
-        "train_loss": result.training_loss,
+        "train_loss": _mean_logged_loss(state.log_history, result.training_loss),
         "final_loss": next((h["loss"] for h in reversed(state.log_history) if "loss" in h),
                            None),
         "best_dev_metric": state.best_metric, "best_step": state.best_global_step,
