@@ -100,3 +100,13 @@ def test_no_average_figure_without_common_target(tidy: pd.DataFrame, tmp_path: P
                     | ((tidy["intermediate"] == "mnli") & (tidy["target"] == "panx"))]
     names = {p.name for p in make_figures(disjoint, tmp_path)}
     assert names == {f"per_language_{t}.{e}" for t in ("pawsx", "panx") for e in ("png", "pdf")}
+
+
+def test_per_language_recipes_narrow_only_the_per_language_plots(tidy: pd.DataFrame,
+                                                                  tmp_path: Path) -> None:
+    recipes = sorted(set(tidy["intermediate"]))
+    chosen = [r for r in recipes if r != "none"][:1]
+    written = {p.name for p in make_figures(tidy, tmp_path, per_language_recipes=chosen)}
+    assert "improvement_heatmap.png" in written  # the heatmap still compares every recipe
+    with pytest.raises(ValueError, match="unknown recipe"):
+        make_figures(tidy, tmp_path, per_language_recipes=["qqp"])

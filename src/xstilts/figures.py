@@ -194,15 +194,18 @@ def xtreme_average_plot(tidy: pd.DataFrame, stem: Path, recipes: Sequence[str] |
 
 
 def make_figures(tidy: pd.DataFrame, out_dir: Path, targets: Sequence[str] | None = None,
-                 recipes: Sequence[str] | None = None, baseline: str = "none") -> list[Path]:
+                 recipes: Sequence[str] | None = None, baseline: str = "none",
+                 per_language_recipes: Sequence[str] | None = None) -> list[Path]:
     """All figures: improvement heatmap (when the baseline and another recipe exist), one
-    per-language plot per target, and the XTREME average per recipe (when some target is common
+    per-language plot per target (of `per_language_recipes`, default `recipes`: a dozen bars
+    per language is unreadable), and the XTREME average per recipe (when some target is common
     to all runs). Returns the files."""
     out_dir = Path(out_dir)
     have_targets = set(tidy["target"])
     have_recipes = set(tidy["intermediate"])
     for name, want, have in (("target", targets, have_targets),
-                             ("recipe", recipes, have_recipes)):
+                             ("recipe", recipes, have_recipes),
+                             ("recipe", per_language_recipes, have_recipes)):
         unknown = sorted(set(want or ()) - have)
         if unknown:
             raise ValueError(f"unknown {name}(s) {unknown}; have {sorted(have)}")
@@ -215,7 +218,7 @@ def make_figures(tidy: pd.DataFrame, out_dir: Path, targets: Sequence[str] | Non
         log.warning("no recipe with targets in common with baseline '%s': no heatmap", baseline)
     for target in chosen:
         written += per_language_plot(tidy, target, out_dir / f"per_language_{target}",
-                                     recipes, baseline)
+                                     per_language_recipes or recipes, baseline)
     if average_targets(tidy):
         written += xtreme_average_plot(tidy, out_dir / "xtreme_average", recipes, baseline)
     else:
@@ -237,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", default="none")
     parser.add_argument("--targets", default=None, help="comma-separated targets (default all)")
     parser.add_argument("--recipes", default=None, help="comma-separated recipes (default all)")
+    parser.add_argument("--per-language-recipes", default=None,
+                        help="comma-separated recipes of the per-language plots "
+                             "(default: --recipes)")
     parser.add_argument("--tidy", type=Path, default=None,
                         help="the tidy scores table (tidy.csv) written by xstilts.aggregate")
     parser.add_argument("files", nargs="*", type=Path, help="scores.json files")
@@ -244,8 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.tidy is None) == (not args.files):
         parser.error("give either --tidy TABLE or scores.json files")
     tidy = read_tidy(args.tidy) if args.tidy else collect(args.files)
-    targets, recipes = (v.split(",") if v else None for v in (args.targets, args.recipes))
-    for path in make_figures(tidy, args.out, targets, recipes, args.baseline):
+    targets, recipes, per_language = (v.split(",") if v else None for v in
+                                      (args.targets, args.recipes, args.per_language_recipes))
+    for path in make_figures(tidy, args.out, targets, recipes, args.baseline, per_language):
         print(path)
     return 0
 

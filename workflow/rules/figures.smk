@@ -5,6 +5,13 @@ FIGURE_NAMES = (["improvement_heatmap"] if COMPARISON else []) + ["xtreme_averag
 ]
 
 
+def per_language_recipes():
+    """The configured recipes that are in the grid (all recipes when none of them is)."""
+    wanted = (config.get("figures") or {}).get("per_language_recipes") or []
+    in_grid = {r for m in config["models"] for r in xcfg.model_recipes(config, m)}
+    return [r for r in wanted if r in in_grid]
+
+
 localrules:
     figures,
 
@@ -20,7 +27,10 @@ rule figures:
         [f"{xgrid.FIGURES}/{name}.pdf" for name in FIGURE_NAMES],
     conda:
         CONDA_ENV
+    params:
+        per_language=lambda w: ",".join(per_language_recipes()),
     log:
         "results/logs/figures.log",
     shell:
-        "{PYTHON} -m xstilts.figures --tidy {input} --out {xgrid.FIGURES} > {log} 2>&1"
+        "{PYTHON} -m xstilts.figures --tidy {input} --out {xgrid.FIGURES} "
+        "--per-language-recipes={params.per_language:q} > {log} 2>&1"
