@@ -81,16 +81,21 @@ HUB_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,split,lang,n,first,last", HUB_CASES)
-def test_hub_adapter(fake_hub, name, split, lang, n, first, last):
-    task = get_task(name)
-    ds = load_split(task, split, lang, HUB_SRC)
+def _check_rows(ds: datasets.Dataset, task, n: int, first: dict | None, last: dict | None) -> None:
+    """Canonical features, the row count, and the given values of the first and last rows."""
     assert ds.features == features_for(task)
     assert len(ds) == n
     for want, row in ((first, 0), (last, n - 1)):
         got = _decode(ds, row) if want else {}
         for key, value in (want or {}).items():
             assert got[key] == value, (key, got)
+
+
+@pytest.mark.parametrize("name,split,lang,n,first,last", HUB_CASES)
+def test_hub_adapter(fake_hub, name, split, lang, n, first, last):
+    task = get_task(name)
+    ds = load_split(task, split, lang, HUB_SRC)
+    _check_rows(ds, task, n, first, last)
 
 
 @pytest.mark.parametrize("name,lang", [("bucc2018", "de"), ("tatoeba", "de")])
@@ -161,12 +166,7 @@ def xtreme_root(tmp_path_factory):
 def test_xtreme_dir_adapter(xtreme_root, name, split, lang, n, first, last):
     task = get_task(name)
     ds = load_split(task, split, lang, {"kind": "xtreme_dir", "path": str(xtreme_root)})
-    assert ds.features == features_for(task)
-    assert len(ds) == n
-    for want, row in ((first, 0), (last, n - 1)):
-        got = _decode(ds, row) if want else {}
-        for key, value in (want or {}).items():
-            assert got[key] == value, (key, got)
+    _check_rows(ds, task, n, first, last)
 
 
 def test_xtreme_dir_bucc(xtreme_root):
