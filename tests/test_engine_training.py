@@ -1,4 +1,5 @@
-"""Training: loss decreases, determinism, resume, NaN guard, multi-task, output layout."""
+"""Training: loss decreases, determinism, resume, NaN guard, time budget, multi-task, output
+layout."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from test_engine_common import SPECS, dataset, tiny_encoder
 from xstilts.engine.training import (
     NonFiniteLossError,
     SimulatedKill,
+    TimeBudget,
+    TimeBudgetExceeded,
     TrainTask,
     length_grouped_batches,
     train,
@@ -108,6 +111,58 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(NonFiniteLossError, match="at step 2"):
         run(tmp_path, "nan2", [task("qa")], {"max_steps": 6})
     assert not (tmp_path / "out-nan").exists()
+
+
+class AfterSteps(TimeBudget):
+    """A budget used up after `n` steps: a deterministic stand-in for the clock."""
+
+    def __init__(self, n: int):
+        super().__init__(seconds=0.0)
+        object.__setattr__(self, "left", n)
+
+    def exhausted(self) -> bool:
+        object.__setattr__(self, "left", self.left - 1)
+        return self.left <= 0
+
+
+def test_used_up_time_budget_saves_the_step_raises_and_resumes_exactly(tmp_path, caplog):
+    """Stops at non-eval steps (1, then 6: after the eval at step 4) of a run with dev eval,
+    best-model selection and early stopping; resuming twice gives the uninterrupted result."""
+    t = task("cls", 64, dev=16)
+    hp = {"max_steps": 12, "eval_every": 4, "early_stopping_patience": 2}
+    full, _, s_full = run(tmp_path, "full", [t], hp, eval_task=t)
+    with pytest.raises(TimeBudgetExceeded, match=r"time budget of 0s used up at step 1 of 12; "
+                       r"progress is saved in .*scratch-b; a rerun resumes from step 1 "):
+        run(tmp_path, "b", [t], hp, eval_task=t, time_budget=0)
+    assert not (tmp_path / "out-b").exists()
+    assert (tmp_path / "scratch-b" / "checkpoint-1" / "trainer_state.json").is_file()
+    caplog.set_level("INFO", logger="xstilts.engine.training")
+    with pytest.raises(TimeBudgetExceeded, match="at step 6 of 12"):
+        run(tmp_path, "b", [t], hp, eval_task=t, time_budget=AfterSteps(5))
+    assert "resuming from step 1 (" in caplog.text
+    assert not (tmp_path / "out-b").exists()
+    res, _, s_res = run(tmp_path, "b", [t], hp, eval_task=t, time_budget=60.0)
+    assert s_res["resumed_from_step"] == 6
+    same = ("steps", "best_dev_metric", "best_step", "final_dev_metric", "final_loss")
+    assert {k: s_res[k] for k in same} == {k: s_full[k] for k in same}
+    assert s_res["train_loss"] == pytest.approx(s_full["train_loss"], rel=1e-6)
+    wf, wr = weights(full), weights(res)
+    assert all(torch.equal(wf[k], wr[k]) for k in wf)
+
+
+def test_time_budget_from_runtime(monkeypatch):
+    monkeypatch.delenv("XSTILTS_RUNTIME_MINUTE_S", raising=False)
+    assert TimeBudget.from_runtime(10, start=5.0) == TimeBudget(540.0, 5.0)
+    monkeypatch.setenv("XSTILTS_RUNTIME_MINUTE_S", "2")
+    assert TimeBudget.from_runtime(3).seconds == pytest.approx(5.4)
+    assert not TimeBudget.from_runtime(3).exhausted()
+    assert TimeBudget(1.0, start=0.0).exhausted()
+    for bad in ("0", "x", "nan"):
+        monkeypatch.setenv("XSTILTS_RUNTIME_MINUTE_S", bad)
+        with pytest.raises(ValueError, match="XSTILTS_RUNTIME_MINUTE_S must be a positive"):
+            TimeBudget.from_runtime(3)
+    with pytest.raises(ValueError, match="positive number of minutes"):
+        TimeBudget.from_runtime(0)
 
 
 def test_multitask_with_mlm_writes_encoder_only(tmp_path):

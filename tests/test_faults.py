@@ -1,6 +1,7 @@
 """Fault injection on real processes: a fine-tuning job SIGKILLed mid-training resumes exactly;
 Snakemake SIGKILLed mid-grid redoes only unfinished jobs; a diverging job fails with one clear
-line while `--keep-going` finishes the others.
+line while `--keep-going` finishes the others; a job that runs out of its runtime on its first
+attempt checkpoints, and succeeds under `--retries` (more runtime) with the uninterrupted result.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from safetensors.torch import load_file
 from test_bad_inputs import tiny_sizes
 from test_engine_common import tiny_encoder
 from workflow_utils import REPO, default_config, planned_jobs, snakemake, write_config
+
+from xstilts.engine.training import RUNTIME_BUDGET_FRACTION
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +35,7 @@ LANGS = ["en", "dano"]
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("XSTILTS_INJECT_NAN_AT_STEP", "SLURM_JOB_ID")}
+           if k not in ("XSTILTS_INJECT_NAN_AT_STEP", "XSTILTS_RUNTIME_MINUTE_S", "SLURM_JOB_ID")}
     return {**env, "PYTHONPATH": SRC, **extra}
 
 
@@ -336,3 +340,87 @@ def test_diverging_job_fails_clearly_and_keep_going_finishes_the_rest(nan_run):
 def test_failed_finetune_leaves_no_stale_scores_for_the_next_run(nan_run):
     planned = nan_run["planned_after"]
     assert planned.get("finetune") == 1 and planned.get("evaluate") == 1, planned
+
+
+# ------------------------------------------------------------------ 4. time budget + --retries
+BUDGET_XNLI = {"epochs": 15, "eval_every": 10, "early_stopping_patience": 5, "lr": 2.0e-3}
+XNLI = "tiny/none/xnli/seed1"
+
+
+def _training_seconds(job_log: str) -> float:
+    """Wall time of the training loop in a job's log: from the "time budget" line (written just
+    before Trainer.train) to the "trained" line (after the output is written)."""
+    stamps = {}
+    for line in job_log.splitlines():
+        match = re.match(r"(\S+ \S+) \S+ (time budget:|trained )", line)
+        if match:
+            stamps[match.group(2)] = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
+    return (stamps["trained "] - stamps["time budget:"]).total_seconds()
+
+
+@pytest.fixture(scope="module")
+def budget_run(interrupted_run, tmp_path_factory) -> dict:
+    """xnli with 150 steps (dev eval every 10, the best model late): an uninterrupted run whose
+    training loop time T is measured, then the same job forced to rerun with `runtime: 1` and
+    a "minute" (XSTILTS_RUNTIME_MINUTE_S) such that attempt k may use 0.4*k*T s counted from
+    its start (so with its startup: about a quarter of the job for attempt 1, which cannot
+    finish unless 2.5x faster; attempts 1-3 have 2.4 T), under `--retries 3`."""
+    started = time.monotonic()
+    base = tmp_path_factory.mktemp("budget")
+    ref, run = base / "ref", base / "run"
+    shutil.copytree(interrupted_run["workdir"], ref, symlinks=True)
+    config = small_config()
+    config["hparams"]["targets"] = {"xnli": BUDGET_XNLI}
+    write_config(ref, config)
+    scores = f"results/scores/{XNLI}/scores.json"  # the target (no aggregation: faster)
+    snakemake(ref, scores, "--cores", "2", timeout=600)
+    train_s = _training_seconds((ref / "results/logs/finetune" / f"{XNLI}.log").read_text())
+    shutil.copytree(ref, run, symlinks=True)
+    config["resources"]["finetune"] = {"runtime": 1}
+    write_config(run, config)
+    minute = 0.4 * train_s / RUNTIME_BUDGET_FRACTION
+    log = run / "snakemake.log"
+    proc = _snakemake_popen(run, log, "--cores", "2", scores, "--retries", "3",
+                            "--show-failed-logs", "--forcerun", f"results/finetune/{XNLI}/model",
+                            XSTILTS_RUNTIME_MINUTE_S=f"{minute:.3f}")
+    status = proc.wait(timeout=600)
+    print(f"reference training loop {train_s:.1f}s; one runtime minute = {minute:.2f}s; "
+          f"both runs {time.monotonic() - started:.0f}s")
+    return {"ref": ref / "results", "run": run / "results", "status": status,
+            "log": log.read_text()}
+
+
+def test_job_out_of_runtime_succeeds_under_retries_with_the_uninterrupted_result(budget_run):
+    run = budget_run
+    assert run["status"] == 0, run["log"]
+    text = run["log"]
+    stops = [int(m) for m in re.findall(
+        r"xstilts finetune: error: time budget of \d+s used up at step (\d+) of 150; progress "
+        r"is saved in \S+/results/\.scratch/finetune/tiny/none/xnli/1; a rerun resumes from "
+        r"step \1 \(with --retries, Snakemake gives the next attempt more runtime\)", text)]
+    print("attempts stopped at steps", stops)
+    assert stops and stops == sorted(set(stops)) and 0 < stops[0] < 150, text  # attempt 1
+    assert text.count("Trying to restart job") == len(stops)
+    job_log = (run["run"] / "logs/finetune" / f"{XNLI}.log").read_text()  # the last attempt
+    assert f"resuming from step {stops[-1]} (" in job_log, job_log
+    assert "Traceback" not in text + job_log and "error:" not in job_log
+    assert not list((run["run"] / ".scratch/finetune/tiny/none/xnli/1").glob("checkpoint-*"))
+
+    ref_dir, out_dir = (r / "finetune" / XNLI / "model" for r in (run["ref"], run["run"]))
+    a, b = _summary(ref_dir), _summary(out_dir)
+    assert a["resumed_from_step"] is None and b["resumed_from_step"] == stops[-1]
+    same = ("steps", "best_dev_metric", "best_step", "final_dev_metric")
+    assert {k: b[k] for k in same} == {k: a[k] for k in same}
+    assert a["best_step"] >= 100 and a["steps"] == 150  # the best model is from late training
+    assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-6)
+
+    def dev_curve(out: Path) -> list[tuple[int, float]]:
+        log = json.loads((out / "train_log.json").read_text())
+        return [(h["step"], h["eval_score"]) for h in log if "eval_score" in h]
+
+    assert dev_curve(ref_dir) == dev_curve(out_dir) and len(dev_curve(ref_dir)) == 15
+    wa, wb = (load_file(str(out / "model.safetensors")) for out in (ref_dir, out_dir))
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    scores = [json.loads((r / "scores" / XNLI / "scores.json").read_text())
+              for r in (run["ref"], run["run"])]
+    assert scores[0] == scores[1]

@@ -1,7 +1,12 @@
 """`xstilts <stage> --spec JSON`: the entry points that the workflow's rules call.
 
-Known failures (bad config, bad data, diverging training) end with a one-line error naming the
-file/key and exit status 1, never a bare traceback.
+Known failures (bad config, bad data, diverging training, a used-up time budget) end with a
+one-line error naming the file/key and exit status 1, never a bare traceback.
+
+`--runtime-min M` (the job's SLURM runtime, passed by the rules outside the spec so that a retry's
+larger runtime does not change the job's params) gives training stages a wall-clock budget of
+`RUNTIME_BUDGET_FRACTION` of M minutes, counted from the start of this command; the stage gets it
+as `spec["_time_budget"]` (an `xstilts.engine.training.TimeBudget`).
 """
 
 from __future__ import annotations
@@ -10,23 +15,28 @@ import argparse
 import importlib
 import json
 import sys
+import time
 
-STAGES = ("data", "pretrain", "intermediate", "finetune", "evaluate", "retrieve", "labels")
+STAGES = ("data", "pretrain", "intermediate", "finetune", "evaluate", "retrieve", "labels",
+          "export")
+TRAINING_STAGES = ("pretrain", "intermediate", "finetune")
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
+    from xstilts.artifact import ArtifactError
     from xstilts.config import ConfigError
     from xstilts.data.schema import DataError
     from xstilts.registry import RegistryError
 
-    errors: list[type[BaseException]] = [ConfigError, DataError, RegistryError]
-    from xstilts.engine.training import NonFiniteLossError
+    errors: list[type[BaseException]] = [ArtifactError, ConfigError, DataError, RegistryError]
+    from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
 
-    errors.append(NonFiniteLossError)
+    errors += [NonFiniteLossError, TimeBudgetExceeded]
     return tuple(errors)
 
 
 def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
+    started = time.time()
     argv = list(sys.argv[1:] if argv is None else argv)
     if allow_worker:
         from xstilts.worker import run_via_worker
@@ -44,6 +54,10 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     for stage in STAGES:
         p = sub.add_parser(stage, help=f"run the {stage} stage")
         p.add_argument("--spec", required=True, help="the job's spec as JSON (or @file.json)")
+        if stage in TRAINING_STAGES:
+            p.add_argument("--runtime-min", type=float, default=None, metavar="M",
+                           help="the job's runtime in minutes: training checkpoints and stops "
+                                "(exit 1) before it runs out; a rerun resumes")
     args = parser.parse_args(argv)
     text = args.spec
     if text.startswith("@"):
@@ -63,6 +77,14 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
         print(f"xstilts {args.stage}: error: --spec must be a JSON object, got "
               f"{type(spec).__name__}", file=sys.stderr)
         return 2
+    if getattr(args, "runtime_min", None) is not None:
+        from xstilts.engine.training import TimeBudget
+
+        try:
+            spec["_time_budget"] = TimeBudget.from_runtime(args.runtime_min, start=started)
+        except ValueError as err:
+            print(f"xstilts {args.stage}: error: --runtime-min: {err}", file=sys.stderr)
+            return 2
     module = importlib.import_module(f"xstilts.stages.{args.stage}")
     try:
         module.run(spec)

@@ -75,10 +75,14 @@ def retrieval_targets(config: dict) -> list[str]:
 
 
 def hparams(config: dict, phase: str, task: str | None = None) -> dict:
-    """Hyper-parameters of a phase (pretrain | intermediate | target), default < phase < task."""
+    """Hyper-parameters of a phase (pretrain | intermediate | target), default < phase < task.
+
+    The target phase's own entry is `finetune` (every target), then `targets.<task>`.
+    """
     table = config.get("hparams") or {}
     merged = dict(table.get("default") or {})
     if phase == "target":
+        merged.update(table.get("finetune") or {})
         merged.update((table.get("targets") or {}).get(task, {}) if task else {})
     else:
         merged.update(table.get(phase) or {})
@@ -136,6 +140,9 @@ def check(config: dict) -> None:
                 f"models.{model}.init: pretraining needs the synthetic benchmark's "
                 f"corpus (or models.{model}.corpus)"
             )
+        if entry.get("export") and init != "pretrain":
+            raise ConfigError(f"models.{model}.export: only a model with init: pretrain can be "
+                              f"exported (init is {init!r})")
         if init == "random":
             ref = entry.get("tokenizer_from")
             if ref not in config["models"] and not entry.get("path"):
@@ -152,7 +159,7 @@ def check(config: dict) -> None:
                         f"models.{model}.recipes[{j}]: unknown recipe {recipe!r}; "
                         f"known: {sorted(all_recipes)}"
                     )
-    for phase in ("default", "pretrain", "intermediate"):
+    for phase in ("default", "pretrain", "intermediate", "finetune"):
         _check_hparams((config.get("hparams") or {}).get(phase) or {}, f"hparams.{phase}")
     for task, values in ((config.get("hparams") or {}).get("targets") or {}).items():
         if task not in registry_:

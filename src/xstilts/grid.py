@@ -18,6 +18,11 @@ def base_model_dir(model: str) -> str:
     return f"{RESULTS}/models/{model}/base"
 
 
+def exported_model_dir(model: str) -> str:
+    """Where `export: true` ships a pretrained base model (committed to the repository)."""
+    return f"assets/models/{model}"
+
+
 def intermediate_dir(model: str, recipe: str, seed: int | str) -> str:
     return f"{RESULTS}/intermediate/{model}/{recipe}/seed{seed}/encoder"
 

@@ -68,8 +68,12 @@ def data_input(wildcards=None):
 
 
 def base_input(model):
-    """The base model folder when the workflow builds it; nothing for hub names/local paths."""
-    return [xgrid.base_model_dir(model)] if model in BUILT_MODELS else []
+    """The base model folder when the workflow builds it or it is a local folder (e.g. the
+    shipped assets/models/tiny); nothing for hub names."""
+    if model in BUILT_MODELS:
+        return [xgrid.base_model_dir(model)]
+    path = config["models"][model].get("path")
+    return [path] if path and os.path.isdir(path) else []
 
 
 def encoder_input(wildcards):

@@ -40,4 +40,46 @@ rule pretrain:
     log:
         "results/logs/pretrain/{model}.log",
     shell:
-        "{XSTILTS} pretrain --spec {params.spec:q} > {log} 2>&1"
+        "{XSTILTS} pretrain --spec {params.spec:q} --runtime-min {resources.runtime} > {log} 2>&1"
+
+
+# Shipping a pretrained base model: `export: true` on an `init: pretrain` model copies it, with
+# provenance.json (config slice, seed, code version, sha256 of every file), to assets/models/.
+# The embedded default's tiny model is regenerated this way (see README).
+EXPORTED_MODELS = [m for m, e in config["models"].items() if e.get("export")]
+REGENERATE_TINY = (
+    "snakemake export_models --cores all --configfile config.yaml config/pretrain-tiny.yaml"
+)
+
+
+def export_spec(wildcards):
+    entry = config["models"][wildcards.model]
+    return spec(model_name=wildcards.model, model=entry, benchmark=config["benchmark"],
+                hparams=xcfg.hparams(config, "pretrain"), seed=0,
+                threads=threads_for("pretrain"), checkout=workflow.basedir,
+                base=xgrid.base_model_dir(wildcards.model),
+                out=xgrid.exported_model_dir(wildcards.model),
+                command=REGENERATE_TINY)
+
+
+rule export_model:
+    input:
+        xgrid.base_model_dir("{model}"),
+    output:
+        directory(xgrid.exported_model_dir("{model}")),
+    wildcard_constraints:
+        model=_alternatives(EXPORTED_MODELS),
+    params:
+        spec=export_spec,
+    localrule: True
+    conda:
+        CONDA_ENV
+    log:
+        "results/logs/export/{model}.log",
+    shell:
+        "{XSTILTS} export --spec {params.spec:q} > {log} 2>&1"
+
+
+rule export_models:
+    input:
+        [xgrid.exported_model_dir(m) for m in EXPORTED_MODELS],

@@ -7,6 +7,10 @@
 - Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the latest one;
   a non-finite loss stops the job (`NonFiniteLossError`); `inject_nan_at_step` (hparam) or
   `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
+- Optional wall-clock budget (`TimeBudget`, e.g. from a SLURM job's runtime): when it is used up,
+  training saves a checkpoint of the current step and raises `TimeBudgetExceeded` (no output);
+  a rerun resumes from that step. `XSTILTS_RUNTIME_MINUTE_S` (env; seconds per runtime minute,
+  default 60) shrinks budgets for tests.
 - With `eval_task`: dev evaluation every `eval_every` steps, best checkpoint kept, early stopping.
 - Output, written atomically (temp dir + rename) and last: the best full model with head
   (target fine-tuning) or the encoder only (intermediate / pretraining), the tokenizer,
@@ -23,7 +27,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +47,15 @@ HPARAM_DEFAULTS: dict[str, Any] = {
     "eval_batch_size": 64, "mlm_probability": 0.15, "max_grad_norm": 1.0,
     "lr_scheduler": "linear", "group_by_length": True, "output": None,
     "inject_nan_at_step": None, "kill_at_step": None, "keep_checkpoints": False,
-    "optim": "adamw_torch_fused",
+    "optim": "adamw_torch_fused", "freeze_embeddings": False,
 }
 # Hparams that do not change the result (excluded from the scratch-dir fingerprint).
 NON_RESULT_HPARAMS = {"logging", "eval_batch_size", "inject_nan_at_step", "kill_at_step",
                       "save_every", "keep_checkpoints"}
 RUN_CONFIG = "xstilts_run.json"
+# Share of a job's runtime that training may use; the rest is for loading, evaluating, saving.
+RUNTIME_BUDGET_FRACTION = 0.9
+RUNTIME_MINUTE_ENV = "XSTILTS_RUNTIME_MINUTE_S"  # test hook: seconds per runtime minute
 
 
 class NonFiniteLossError(RuntimeError):
@@ -57,6 +64,41 @@ class NonFiniteLossError(RuntimeError):
 
 class SimulatedKill(RuntimeError):
     """Raised by the `kill_at_step` test hook (simulates a job killed mid-training)."""
+
+
+class TimeBudgetExceeded(RuntimeError):
+    """Training used up its wall-clock budget; a checkpoint of the step reached was saved."""
+
+
+@dataclass(frozen=True)
+class TimeBudget:
+    """`seconds` of wall-clock time, counted from `start` (a `time.time()` value)."""
+
+    seconds: float
+    start: float = field(default_factory=time.time)
+
+    @classmethod
+    def from_runtime(cls, runtime_min: float, start: float | None = None) -> TimeBudget:
+        """The budget of a job allowed `runtime_min` minutes: `RUNTIME_BUDGET_FRACTION` of it,
+        in minutes of `XSTILTS_RUNTIME_MINUTE_S` seconds (default 60)."""
+        if not runtime_min > 0:
+            raise ValueError(f"runtime must be a positive number of minutes, got {runtime_min}")
+        raw = os.environ.get(RUNTIME_MINUTE_ENV) or "60"
+        try:
+            minute = float(raw)
+        except ValueError:
+            minute = float("nan")
+        if not minute > 0:
+            raise ValueError(f"{RUNTIME_MINUTE_ENV} must be a positive number of seconds, "
+                             f"got {raw!r}")
+        return cls(float(runtime_min) * minute * RUNTIME_BUDGET_FRACTION,
+                   time.time() if start is None else start)
+
+    def elapsed(self) -> float:
+        return time.time() - self.start
+
+    def exhausted(self) -> bool:
+        return self.elapsed() >= self.seconds
 
 
 @dataclass
@@ -322,6 +364,21 @@ def _trainer_class() -> Any:
                      state.max_steps, logs["loss"], logs.get("learning_rate", float("nan")),
                      elapsed, eta)
 
+    class Budget(TrainerCallback):
+        """Stop (saving a checkpoint, logging the loss) once `budget` is used up."""
+
+        def __init__(self, budget: TimeBudget):
+            self.budget = budget
+            self.stopped_at: int | None = None
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> Any:
+            if state.global_step < state.max_steps and self.budget.exhausted():
+                # The loss log makes the resumed run's logged losses (and train_loss) exact.
+                control.should_log = control.should_save = True
+                control.should_training_stop = True
+                self.stopped_at = state.global_step
+            return control
+
     class Kill(TrainerCallback):
         """Test hook: raise before step `at` + 1 (after checkpoint `at` was written)."""
 
@@ -332,7 +389,7 @@ def _trainer_class() -> Any:
             if state.global_step >= self.at:
                 raise SimulatedKill(f"simulated kill at step {state.global_step}")
 
-    return XTrainer, EndOfTraining, LossLog, Kill
+    return XTrainer, EndOfTraining, LossLog, Kill, Budget
 
 
 # ------------------------------------------------------------------ helpers
@@ -343,10 +400,25 @@ def _fingerprint(tasks: list[TrainTask], encoder_path: str, hparams: dict, seed:
 
     return {
         "tasks": [[t.name, t.spec.format, ds_fp(t.train), t.labels] for t in tasks],
-        "encoder": str(encoder_path), "seed": seed, "sampler": sampler,
+        "encoder": _encoder_digest(encoder_path), "seed": seed, "sampler": sampler,
         "hparams": {k: v for k, v in sorted(hparams.items()) if k not in NON_RESULT_HPARAMS},
         "eval": None if eval_task is None else [eval_task.name, ds_fp(eval_task.dev)],
     }
+
+
+def _encoder_digest(encoder_path: str) -> str:
+    """Content hash of a local encoder folder (its path may be a fresh temp dir on every
+    attempt, as in pretraining; and a rebuilt upstream encoder must not resume old
+    checkpoints); the name itself for anything else (a hub id)."""
+    path = Path(encoder_path)
+    if not path.is_dir():
+        return str(encoder_path)
+    digest = hashlib.sha256()
+    for item in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(item.relative_to(path)).encode() + b"\0")
+        with open(item, "rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return "sha256:" + digest.hexdigest()
 
 
 def _prepare_scratch(scratch: Path, fingerprint: dict) -> str | None:
@@ -415,8 +487,8 @@ def _ensure_log_handler() -> None:
 # ------------------------------------------------------------------ entry point
 def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
           scratch_dir: str | Path, hparams: dict[str, Any], seed: int, threads: int,
-          sampler: dict[str, Any] | None = None, eval_task: TrainTask | None = None
-          ) -> dict[str, Any]:
+          sampler: dict[str, Any] | None = None, eval_task: TrainTask | None = None,
+          time_budget: TimeBudget | float | None = None) -> dict[str, Any]:
     """Train `tasks` from the encoder at `encoder_path`; write the result to `out_dir`.
 
     hparams: lr, weight_decay, warmup_ratio, epochs or max_steps, batch_size, grad_accum,
@@ -425,7 +497,10 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     task, else "encoder"), keep_checkpoints (default False: scratch checkpoints are removed
     once the output is written), plus the test hooks inject_nan_at_step / kill_at_step.
     `sampler`: {"kind": ..., "temperature": ..., "cap": ...} for multi-task (default
-    proportional). Returns the training summary (also written as train_summary.json).
+    proportional). `time_budget`: a `TimeBudget`, or seconds counted from this call; once it
+    is used up (checked after every step) the current step is checkpointed in `scratch_dir` and
+    `TimeBudgetExceeded` is raised without writing `out_dir` (a rerun resumes from that step).
+    Returns the training summary (also written as train_summary.json).
     """
     import torch
     import transformers
@@ -444,6 +519,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     _ensure_log_handler()
     quiet_progress_bars()
     t0 = time.time()
+    if time_budget is not None and not isinstance(time_budget, TimeBudget):
+        time_budget = TimeBudget(float(time_budget), t0)
     if not tasks:
         raise ValueError("train: no tasks given")
     names = [t.name for t in tasks]
@@ -487,6 +564,10 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     encoder = load_encoder(encoder_path)
     heads = {t.name: attach_head(t.spec, encoder, labels[t.name]) for t in tasks}
     model = MultiTaskModel(encoder, heads) if multi else heads[names[0]]
+    if hp["freeze_embeddings"]:
+        # Keeps the word embeddings of languages the task never shows where pretraining put
+        # them (English-only fine-tuning would otherwise move English words away from them).
+        encoder.get_input_embeddings().weight.requires_grad_(False)
     collators = {t.name: make_collator(t.spec.format, tokenizer, True,
                                        mlm_probability=float(hp["mlm_probability"]),
                                        mask_seed=seed)
@@ -551,10 +632,15 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         train_sampling_strategy="group_by_length" if hp["group_by_length"] else "random",
         optim=hp["optim"],
     )
-    XTrainer, EndOfTraining, LossLog, Kill = _trainer_class()
+    XTrainer, EndOfTraining, LossLog, Kill, Budget = _trainer_class()
     callbacks: list[Any] = [EndOfTraining(), LossLog()]
+    early = None
     if dev and hp["early_stopping_patience"]:
-        callbacks.append(EarlyStoppingCallback(int(hp["early_stopping_patience"])))
+        early = EarlyStoppingCallback(int(hp["early_stopping_patience"]))
+        callbacks.append(early)
+    budget = Budget(time_budget) if time_budget is not None else None
+    if budget is not None:
+        callbacks.append(budget)
     if hp["kill_at_step"]:
         callbacks.append(Kill(int(hp["kill_at_step"])))
     if args.disable_tqdm:  # LossLog writes the loss lines; drop Trainer's raw dict printer
@@ -578,8 +664,19 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         resumed_step = json.loads((Path(resume) / "trainer_state.json").read_text())[
             "global_step"]
         log.info("resuming from step %d (%s)", resumed_step, resume)
+    if time_budget is not None:
+        log.info("time budget: %.0fs, %.0fs left", time_budget.seconds,
+                 time_budget.seconds - time_budget.elapsed())
     result = trainer.train(resume_from_checkpoint=resume)
     state = trainer.state
+    early_stopped = early is not None and \
+        early.early_stopping_patience_counter >= early.early_stopping_patience
+    if budget is not None and budget.stopped_at is not None and not early_stopped:
+        raise TimeBudgetExceeded(
+            f"time budget of {time_budget.seconds:.0f}s used up at step {budget.stopped_at} of "
+            f"{state.max_steps}; progress is saved in {scratch}; a rerun resumes from step "
+            f"{budget.stopped_at} (with --retries, Snakemake gives the next attempt more "
+            f"runtime)")
 
     summary = {
         "tasks": names, "output": output, "seed": seed,

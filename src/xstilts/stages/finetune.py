@@ -24,5 +24,6 @@ def run(spec: dict) -> None:
         seed=int(spec["seed"]),
         threads=spec["threads"],
         eval_task=task,
+        time_budget=spec.get("_time_budget"),
     )
     log.info("fine-tuned %s: %s", target.name, summary)

@@ -63,6 +63,11 @@ def run(spec: dict) -> None:
         corpus = concatenate_datasets(
             [load_split(mlm, "train", lang, source) for lang in languages]
         )
+        # As many MLM sentences as task examples (a deterministic sample over all target
+        # languages), so +MLM adds one more task to the mix rather than a pretraining run.
+        n_task = sum(len(t.train) for t in tasks)
+        if len(corpus) > n_task:
+            corpus = corpus.shuffle(seed=int(spec["seed"])).select(range(n_task))
         tasks.append(TrainTask(name="mlm", spec=mlm, train=corpus, dev=None))
     summary = train(
         tasks,
@@ -73,5 +78,6 @@ def run(spec: dict) -> None:
         seed=int(spec["seed"]),
         threads=spec["threads"],
         sampler=recipe.get("sampler"),
+        time_budget=spec.get("_time_budget"),
     )
     log.info("intermediate %s done: %s", "+".join(recipe["tasks"]), summary)

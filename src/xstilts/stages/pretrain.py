@@ -31,6 +31,38 @@ def _corpus(spec: dict, split: str = "train"):
     return concatenate_datasets(parts)
 
 
+def _retrieval_texts(spec: dict) -> set[str]:
+    """Every sentence of the retrieval evaluation sets (kept out of parallel pretraining data)."""
+    from xstilts.data.load import load_split
+
+    source, texts = source_of(spec), set()
+    for name, splits in (("tatoeba", ("test",)), ("bucc2018", ("validation", "test"))):
+        task = task_of(spec, name)
+        for lang in benchmark_languages(source):
+            if lang == "en":
+                continue
+            for split in splits:
+                data = load_split(task, split, lang, source)
+                texts.update(data["source"]["text"])
+                texts.update(data["target"]["text"])
+    return texts
+
+
+def _cross_lingual_corpus(spec: dict, objectives: dict) -> list[str]:
+    """TLM and code-switched sentences from the benchmark's parallel data (see data.parallel)."""
+    from xstilts.data.parallel import cross_lingual_texts, read_parallel
+
+    source = source_of(spec)
+    if source["kind"] != "synthetic":
+        raise ValueError("models.<model>.objectives: TLM and code-switching need the synthetic "
+                         "benchmark's parallel data (parallel/<lang>.tsv)")
+    pairs = [pair for lang in benchmark_languages(source) if lang != "en"
+             for pair in read_parallel(source["path"], lang)]
+    return cross_lingual_texts(pairs, bool(objectives.get("tlm")),
+                               float(objectives.get("code_switch", 0.0)),
+                               seed=int(spec.get("seed", 0)), exclude=_retrieval_texts(spec))
+
+
 def run(spec: dict) -> None:
     setup(spec["threads"])
     from xstilts.engine.tiny_model import init_encoder
@@ -57,6 +89,16 @@ def run(spec: dict) -> None:
             init_dir = tmp / "init"
             init_encoder(model["size"], tokenizer, init_dir, seed=seed)
             mlm = task_of(spec, "mlm")
+            objectives = model.get("objectives") or {}
+            if objectives.get("tlm") or objectives.get("code_switch"):
+                from datasets import Dataset, concatenate_datasets
+
+                extra = _cross_lingual_corpus(spec, objectives)
+                log.info("pretraining corpus: %d monolingual + %d cross-lingual sentences",
+                         len(corpus), len(extra))
+                corpus = concatenate_datasets([corpus, Dataset.from_dict(
+                    {"id": [f"x{i}" for i in range(len(extra))], "lang": ["mix"] * len(extra),
+                     "text": extra}, features=corpus.features)])
             summary = train(
                 [TrainTask(name="mlm", spec=mlm, train=corpus, dev=None)],
                 encoder_path=str(init_dir),
@@ -65,6 +107,7 @@ def run(spec: dict) -> None:
                 hparams=spec["hparams"],
                 seed=seed,
                 threads=spec["threads"],
+                time_budget=spec.get("_time_budget"),
             )
             for item in (tmp / "encoder").iterdir():
                 item.rename(tmp / item.name)

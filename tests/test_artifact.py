@@ -1,0 +1,77 @@
+"""Shipped base models: export with provenance, hash verification, loading like a hub model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from xstilts.artifact import SHIPPED_FILES, ArtifactError, export_model, verify_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "assets" / "models" / "tiny"
+
+
+def _fake_model(path: Path) -> Path:
+    path.mkdir()
+    for name in SHIPPED_FILES:
+        (path / name).write_text(f"content of {name}", encoding="utf-8")
+    return path
+
+
+def test_export_records_hashes_and_verify_detects_changes(tmp_path):
+    record = export_model(_fake_model(tmp_path / "base"), tmp_path / "out", {"seed": 3})
+    assert record["seed"] == 3 and set(record["files"]) == set(SHIPPED_FILES)
+    assert verify_model(tmp_path / "out")["files"] == record["files"]
+    (tmp_path / "out" / "model.safetensors").write_bytes(b"tampered")
+    with pytest.raises(ArtifactError, match="model.safetensors: sha256"):
+        verify_model(tmp_path / "out")
+
+
+def test_export_refuses_an_unfinished_model(tmp_path):
+    base = _fake_model(tmp_path / "base")
+    (base / "model.safetensors").unlink()
+    with pytest.raises(ArtifactError, match="missing \\['model.safetensors'\\]"):
+        export_model(base, tmp_path / "out", {})
+    assert not (tmp_path / "out").exists()
+
+
+def test_shipped_tiny_model_matches_its_provenance_and_loads():
+    """The committed model is what its recorded command produced, and loads like a hub model."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from xstilts.engine.modeling import load_encoder
+
+    record = verify_model(SHIPPED)
+    assert record["model"] == "tiny" and record["entry"]["init"] == "pretrain"
+    assert record["code"]["git_commit"], "export records the commit it was produced from"
+    size = sum(p.stat().st_size for p in SHIPPED.iterdir())
+    assert size < 10 * 2**20, f"shipped model is {size / 2**20:.1f} MB"
+    tokenizer = AutoTokenizer.from_pretrained(str(SHIPPED))
+    encoder = load_encoder(SHIPPED)  # the same from_pretrained call as for xlm-roberta-large
+    assert encoder.config.model_type == "xlm-roberta"
+    batch = tokenizer(["Ana lives in Roma.", "Γιζα Κογον λο λοφαναρμα."], padding=True,
+                      return_tensors="pt")
+    with torch.no_grad():
+        out = encoder(**batch).last_hidden_state
+    assert out.shape[-1] == record["entry"]["size"]["hidden"]
+    assert torch.isfinite(out).all()
+
+
+def test_default_config_uses_the_shipped_model_with_its_recipe():
+    """config.yaml starts from assets/models/tiny and keeps the recipe that produced it, so that
+    `init: pretrain` (or the documented regeneration command) rebuilds the same model."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    tiny = config["models"]["tiny"]
+    assert tiny["init"] == "path" and tiny["path"] == "assets/models/tiny"
+    record = json.loads((SHIPPED / "provenance.json").read_text("utf-8"))
+    for key in ("size", "vocab_size", "objectives"):
+        assert tiny[key] == record["entry"][key], key
+    from xstilts.config import hparams
+
+    assert hparams(config, "pretrain") == record["hparams"]
+    assert config["benchmark"]["synthetic"] == record["benchmark"]["synthetic"]
