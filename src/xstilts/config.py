@@ -69,6 +69,29 @@ def trained_targets(config: dict) -> list[str]:
     return [t for t in config["targets"] if registry_[t].has_training_data]
 
 
+def finetune_target(config: dict, target: str) -> str:
+    """The target whose fine-tuned checkpoint `target` is evaluated with.
+
+    Targets that train on the same task's data (XQuAD and MLQA both train on SQuAD v1.1) with
+    the same hyper-parameters share one checkpoint, as in XTREME and X-STILTs: the first such
+    target in `targets` is fine-tuned (early-stopping on its English dev set); the others are
+    only evaluated.
+    """
+    registry_ = tasks(config)
+
+    def key(name: str) -> tuple[str, str]:
+        train = registry_[name].train_task or name
+        return train, canonical_json(hparams(config, "target", name))
+
+    wanted = key(target)
+    return next(t for t in trained_targets(config) if key(t) == wanted)
+
+
+def finetuned_targets(config: dict) -> list[str]:
+    """Trained targets that get their own fine-tuning job (see `finetune_target`)."""
+    return [t for t in trained_targets(config) if finetune_target(config, t) == t]
+
+
 def retrieval_targets(config: dict) -> list[str]:
     registry_ = tasks(config)
     return [t for t in config["targets"] if registry_[t].format == "retrieval"]

@@ -70,6 +70,7 @@ def estimate(config: dict, mfu: float = MFU) -> dict[str, float]:
     registry = cfg.tasks(config)
     hours = {"intermediate": 0.0, "finetune": 0.0, "evaluate": 0.0, "retrieve": 0.0}
     recipes = cfg.recipes(config)
+    finetuned = set(cfg.finetuned_targets(config))  # XQuAD and MLQA share a checkpoint
     for model, recipe_name, _seed in grid.grid(config):
         n = model_params(config["models"][model])
         recipe = recipes[recipe_name]
@@ -83,7 +84,8 @@ def estimate(config: dict, mfu: float = MFU) -> dict[str, float]:
             if registry[target].format == "retrieval":
                 hours["retrieve"] += 2 * n * test * length / throughput / 3600
                 continue
-            hours["finetune"] += 6 * n * _tokens(target, hp, registry) / throughput / 3600
+            if target in finetuned:
+                hours["finetune"] += 6 * n * _tokens(target, hp, registry) / throughput / 3600
             hours["evaluate"] += 2 * n * test * min(length, hp.get("max_length", 512)) \
                 / throughput / 3600
     hours["total"] = sum(hours.values())

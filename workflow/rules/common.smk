@@ -25,6 +25,7 @@ CONDA_ENV = "../../envs/xstilts.yaml"
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
 TRAINED_TARGETS = xcfg.trained_targets(config)
+FINETUNED_TARGETS = xcfg.finetuned_targets(config)  # XQuAD and MLQA share one SQuAD checkpoint
 RETRIEVAL_TARGETS = xcfg.retrieval_targets(config)
 BUILT_MODELS = [m for m, e in config["models"].items() if e["init"] in ("pretrain", "random")]
 SYNTHETIC = config["benchmark"]["source"] == "synthetic"

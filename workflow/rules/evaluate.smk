@@ -1,13 +1,17 @@
 # Stage: zero-shot evaluation, one job per fine-tuned checkpoint (all languages, model loaded once).
 
 
+def finetuned_model(w):
+    return xgrid.finetune_dir(w.model, w.recipe, xcfg.finetune_target(config, w.target), w.seed)
+
+
 def evaluate_spec(wildcards):
     w = wildcards
     return spec(
         target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
         upstream={**upstream(w.model, w.recipe),
                   "finetune": xcfg.hparams(config, "target", w.target)},
-        model_dir=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
+        model_dir=finetuned_model(w),
         ids=dict(model=w.model, intermediate=w.recipe, seed=int(w.seed)),
         out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
         predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
@@ -18,7 +22,7 @@ def evaluate_spec(wildcards):
 rule evaluate:
     input:
         data_input,
-        xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}"),
+        finetuned_model,
     output:
         scores=xgrid.scores_file("{model}", "{recipe}", "{target}", "{seed}"),
         predictions=directory(xgrid.predictions_dir("{model}", "{recipe}", "{target}", "{seed}")),

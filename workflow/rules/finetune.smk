@@ -21,7 +21,7 @@ rule finetune:
     output:
         directory(xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}")),
     wildcard_constraints:
-        target=_alternatives(TRAINED_TARGETS),
+        target=_alternatives(FINETUNED_TARGETS),
     params:
         spec=finetune_spec,
     threads: threads_for("finetune")
