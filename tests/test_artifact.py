@@ -60,18 +60,31 @@ def test_shipped_tiny_model_matches_its_provenance_and_loads():
     assert torch.isfinite(out).all()
 
 
+def _merged(base: dict, overlay: dict) -> dict:
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
+
+
 def test_default_config_uses_the_shipped_model_with_its_recipe():
-    """config.yaml starts from assets/models/tiny and keeps the recipe that produced it, so that
-    `init: pretrain` (or the documented regeneration command) rebuilds the same model."""
+    """config.yaml starts from assets/models/tiny and keeps the recipe that produced it: the
+    documented regeneration command (config.yaml + config/pretrain-tiny.yaml) rebuilds it."""
     import yaml
+
+    from xstilts.config import hparams
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
     tiny = config["models"]["tiny"]
     assert tiny["init"] == "path" and tiny["path"] == "assets/models/tiny"
+    overlay = yaml.safe_load((ROOT / "config" / "pretrain-tiny.yaml").read_text("utf-8"))
+    regenerate = _merged(config, overlay)
+    assert regenerate["models"]["tiny"]["init"] == "pretrain"
     record = json.loads((SHIPPED / "provenance.json").read_text("utf-8"))
     for key in ("size", "vocab_size", "objectives"):
-        assert tiny[key] == record["entry"][key], key
-    from xstilts.config import hparams
-
-    assert hparams(config, "pretrain") == record["hparams"]
-    assert config["benchmark"]["synthetic"] == record["benchmark"]["synthetic"]
+        assert regenerate["models"]["tiny"][key] == record["entry"][key], key
+    assert hparams(regenerate, "pretrain") == record["hparams"]
+    assert regenerate["benchmark"]["synthetic"] == record["benchmark"]["synthetic"]
+    assert record["threads"] == regenerate["resources"]["pretrain"]["threads"]
+    assert "config/pretrain-tiny.yaml" in record["command"]

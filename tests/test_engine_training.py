@@ -126,23 +126,25 @@ class AfterSteps(TimeBudget):
 
 
 def test_used_up_time_budget_saves_the_step_raises_and_resumes_exactly(tmp_path, caplog):
-    """Stops at non-eval steps (1, then 6: after the eval at step 4) of a run with dev eval,
-    best-model selection and early stopping; resuming twice gives the uninterrupted result."""
+    """A run with dev eval every 6 steps, best-model selection, early stopping and 8 batches
+    per epoch stops at step 1 (mid-epoch 0), at 8 (an epoch's end) and at 11 (mid-epoch 1,
+    after an eval): resumed three times, it ends exactly as the uninterrupted run."""
     t = task("cls", 64, dev=16)
-    hp = {"max_steps": 12, "eval_every": 4, "early_stopping_patience": 2}
+    hp = {"max_steps": 20, "eval_every": 6, "early_stopping_patience": 2}
     full, _, s_full = run(tmp_path, "full", [t], hp, eval_task=t)
-    with pytest.raises(TimeBudgetExceeded, match=r"time budget of 0s used up at step 1 of 12; "
+    with pytest.raises(TimeBudgetExceeded, match=r"time budget of 0s used up at step 1 of 20; "
                        r"progress is saved in .*scratch-b; a rerun resumes from step 1 "):
         run(tmp_path, "b", [t], hp, eval_task=t, time_budget=0)
     assert not (tmp_path / "out-b").exists()
     assert (tmp_path / "scratch-b" / "checkpoint-1" / "trainer_state.json").is_file()
     caplog.set_level("INFO", logger="xstilts.engine.training")
-    with pytest.raises(TimeBudgetExceeded, match="at step 6 of 12"):
-        run(tmp_path, "b", [t], hp, eval_task=t, time_budget=AfterSteps(5))
-    assert "resuming from step 1 (" in caplog.text
-    assert not (tmp_path / "out-b").exists()
+    for budget, stop in ((AfterSteps(7), 8), (AfterSteps(3), 11)):
+        with pytest.raises(TimeBudgetExceeded, match=f"at step {stop} of 20"):
+            run(tmp_path, "b", [t], hp, eval_task=t, time_budget=budget)
+        assert not (tmp_path / "out-b").exists()
+    assert "resuming from step 1 (" in caplog.text and "resuming from step 8 (" in caplog.text
     res, _, s_res = run(tmp_path, "b", [t], hp, eval_task=t, time_budget=60.0)
-    assert s_res["resumed_from_step"] == 6
+    assert s_res["resumed_from_step"] == 11
     same = ("steps", "best_dev_metric", "best_step", "final_dev_metric", "final_loss")
     assert {k: s_res[k] for k in same} == {k: s_full[k] for k in same}
     assert s_res["train_loss"] == pytest.approx(s_full["train_loss"], rel=1e-6)

@@ -176,12 +176,13 @@ def small_config() -> dict:
     config["benchmark"]["synthetic"] = {
         "seed": 5, "languages": LANGS, "sizes": sizes, "translated_train": 20, "parallel": 20,
         "mlm": {"high": 300, "mid": 120, "low": 40, "validation": 10}}
-    config["models"] = {"tiny": {**config["models"]["tiny"], "recipes": ["none"],
+    config["models"] = {"tiny": {"init": "pretrain", "recipes": ["none"],  # pretrained here
                                  "size": {"hidden": 32, "layers": 2, "heads": 2,
                                           "intermediate": 64, "max_position": 128},
                                  "vocab_size": 600}}
     config["intermediate"] = {}
     config["targets"] = TARGETS
+    config["hparams"]["targets"] = {}
     config["hparams"]["pretrain"] = {"max_steps": 10, "batch_size": 16, "max_length": 32}
     config["hparams"]["default"].update({"epochs": 1, "eval_every": 4, "batch_size": 16})
     return config

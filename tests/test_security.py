@@ -196,7 +196,8 @@ def test_shell_commands_quote_every_config_value():
     assert len(shells) >= 9
     for shell in shells:
         for field in re.findall(r"(?<!\{)\{([^{}]+)\}(?!\})", shell):
-            assert field in safe or re.fullmatch(r"params\.\w+:q", field), (field, shell)
+            assert field in safe or re.fullmatch(r"(params|resources)\.\w+:q", field), (
+                field, shell)
 
 
 def _hostile_config() -> dict:
@@ -270,7 +271,10 @@ def test_printed_commands_run_without_shell_injection(hostile_commands, tmp_path
                               capture_output=True, text=True, timeout=30)
         assert proc.returncode == 0, proc.stderr
         argv = argv_out.read_bytes().split(b"\0")[:-1]
-        assert argv[:2] == [b"-m", b"xstilts"] and argv[3] == b"--spec" and len(argv) == 5
+        assert argv[:2] == [b"-m", b"xstilts"] and argv[3] == b"--spec"
+        # training stages also get the job's runtime (a number from resources, not config text)
+        assert len(argv) == 5 or (len(argv) == 7 and argv[5] == b"--runtime-min"
+                                  and float(argv[6]) > 0), argv
         assert json.loads(argv[4])["benchmark"]["path"] == EVIL
     assert not [p.name for p in workdir.rglob("PWNED*")]
 

@@ -57,7 +57,9 @@ _spec.loader.exec_module(cluster_mod)
 
 def _base_config(targets: list[str], recipes: list[str]) -> dict:
     config = default_config()
-    config["models"] = {"tiny": {**config["models"]["tiny"], "recipes": recipes}}
+    # pretrained from scratch (briefly) so that the pretrain rule also goes through sbatch
+    config["models"] = {"tiny": {**config["models"]["tiny"], "init": "pretrain",
+                                 "recipes": recipes}}
     config["intermediate"] = {"mnli": {"tasks": ["mnli"]}}
     config["targets"] = targets
     config["seeds"] = [1]

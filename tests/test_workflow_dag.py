@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 
 import pytest
@@ -41,9 +42,11 @@ def test_default_grid_is_whole(tmp_path):
     # tiny runs every recipe, the no-pretraining control only `none`
     checkpoints = recipes + 1
     assert jobs["intermediate"] == recipes - 1
-    assert jobs["finetune"] == jobs["evaluate"] == 7 * checkpoints
+    # XQuAD and MLQA are evaluated with one SQuAD v1.1 checkpoint
+    assert jobs["finetune"] == 6 * checkpoints
+    assert jobs["evaluate"] == 7 * checkpoints
     assert jobs["retrieve"] == checkpoints
-    assert jobs["pretrain"] == 2
+    assert jobs["pretrain"] == 1  # the control; tiny is the shipped assets/models/tiny
     assert jobs["aggregate"] == jobs["figures"] == 1
 
 
@@ -63,6 +66,21 @@ def test_adding_a_target_runs_only_its_jobs(finished):
     }
 
 
+def test_mlqa_shares_the_xquad_checkpoint_unless_its_hparams_differ(finished):
+    workdir, config = finished
+    finetuned = {p.name for p in (workdir / "results" / "finetune").glob("*/*/*")}
+    assert "xquad" in finetuned and "mlqa" not in finetuned
+    assert list((workdir / "results" / "scores").glob("*/*/mlqa/seed1/scores.json"))
+    checkpoints = len(config["intermediate"]) + 1 + 1
+    shared = planned_jobs(workdir, "--forceall")
+    config = copy.deepcopy(config)
+    config["hparams"]["targets"]["mlqa"] = {"max_length": 128}
+    write_config(workdir, config)
+    own = planned_jobs(workdir, "--forceall")
+    assert own["finetune"] == shared["finetune"] + checkpoints
+    assert own["evaluate"] == shared["evaluate"]
+
+
 def test_adding_an_intermediate_task_runs_only_its_jobs(finished):
     workdir, config = finished
     config["intermediate"]["qqp"] = {"tasks": ["qqp"]}
@@ -70,7 +88,7 @@ def test_adding_an_intermediate_task_runs_only_its_jobs(finished):
     jobs = planned_jobs(workdir)
     assert jobs == {
         "intermediate": 1,
-        "finetune": 6,
+        "finetune": 5,
         "evaluate": 6,
         "retrieve": 1,
         "aggregate": 1,

@@ -22,6 +22,15 @@ PYTHON = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} python"
 XSTILTS = f"{PYTHON} -m xstilts"
 CONDA_ENV = "../../envs/xstilts.yaml"
 
+# A relative model path is looked up in the working directory, then in this checkout (where the
+# shipped assets/models/tiny lives), so `--directory elsewhere` still finds the shipped model.
+for _entry in config["models"].values():
+    _path = _entry.get("path")
+    if _entry["init"] == "path" and _path and not os.path.isabs(_path) \
+            and not os.path.exists(_path) \
+            and os.path.isdir(os.path.join(workflow.basedir, _path)):
+        _entry["path"] = os.path.join(workflow.basedir, _path)
+
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
 TRAINED_TARGETS = xcfg.trained_targets(config)

@@ -34,4 +34,4 @@ rule finetune:
     log:
         "results/logs/finetune/{model}/{recipe}/{target}/seed{seed}.log",
     shell:
-        "{XSTILTS} finetune --spec {params.spec:q} --runtime-min {resources.runtime} > {log} 2>&1"
+        "{XSTILTS} finetune --spec {params.spec:q} --runtime-min {resources.runtime:q} > {log} 2>&1"

@@ -35,4 +35,4 @@ rule intermediate:
     log:
         "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
     shell:
-        "{XSTILTS} intermediate --spec {params.spec:q} --runtime-min {resources.runtime} > {log} 2>&1"
+        "{XSTILTS} intermediate --spec {params.spec:q} --runtime-min {resources.runtime:q} > {log} 2>&1"

@@ -40,7 +40,7 @@ rule pretrain:
     log:
         "results/logs/pretrain/{model}.log",
     shell:
-        "{XSTILTS} pretrain --spec {params.spec:q} --runtime-min {resources.runtime} > {log} 2>&1"
+        "{XSTILTS} pretrain --spec {params.spec:q} --runtime-min {resources.runtime:q} > {log} 2>&1"
 
 
 # Shipping a pretrained base model: `export: true` on an `init: pretrain` model copies it, with

@@ -4,7 +4,8 @@
 - Single task: Trainer's `group_by_length` sampler. Multi-task: a deterministic batch sampler
   draws the task of every batch from `samplers.TaskSampler` and takes the task's next
   length-grouped batch; `mlm` in the mix gets masked-LM collation for its batches only.
-- Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the latest one;
+- Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the latest one,
+  exact from any step (mid-epoch too: `XTrainer._get_train_sampler`);
   a non-finite loss stops the job (`NonFiniteLossError`); `inject_nan_at_step` (hparam) or
   `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
 - Optional wall-clock budget (`TimeBudget`, e.g. from a SLURM job's runtime): when it is used up,
@@ -53,6 +54,7 @@ HPARAM_DEFAULTS: dict[str, Any] = {
 NON_RESULT_HPARAMS = {"logging", "eval_batch_size", "inject_nan_at_step", "kill_at_step",
                       "save_every", "keep_checkpoints"}
 RUN_CONFIG = "xstilts_run.json"
+EPOCH_ORDER = "xstilts_epoch_order.json"  # in each checkpoint: see XTrainer._get_train_sampler
 # Share of a job's runtime that training may use; the rest is for loading, evaluating, saving.
 RUNTIME_BUDGET_FRACTION = 0.9
 RUNTIME_MINUTE_ENV = "XSTILTS_RUNTIME_MINUTE_S"  # test hook: seconds per runtime minute
@@ -269,7 +271,8 @@ def _trainer_class() -> Any:
     from transformers import Trainer, TrainerCallback
 
     class XTrainer(Trainer):
-        """Trainer with a NaN guard, a custom multi-task dataloader and task-metric eval."""
+        """Trainer with a NaN guard, a custom multi-task dataloader, task-metric eval and
+        exact resume from any step."""
 
         def __init__(self, *args: Any, batch_sampler: Any = None, dev: dict | None = None,
                      inject_nan_at: int | None = None, task_name: str = "", **kwargs: Any):
@@ -280,6 +283,43 @@ def _trainer_class() -> Any:
             self.xs_inject_nan_at = inject_nan_at
             self.xs_task_name = task_name
             self.xs_last_eval: dict[str, float] = {}
+            self.xs_epoch_rng: dict[str, Any] | None = None  # this epoch's order: its RNG state
+            self.xs_replay: dict[str, Any] | None = None  # the same, read from a checkpoint
+
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            """Exact resume in the middle of an epoch after the first: the length-grouped
+            sampler draws each epoch's order from the global torch RNG when the epoch starts,
+            and a resumed Trainer restores that RNG only at epoch boundaries. The RNG state the
+            current epoch's order came from is saved with each checkpoint (EPOCH_ORDER) and,
+            when resuming within that epoch, the order is drawn from it again."""
+            from transformers.trainer_pt_utils import LengthGroupedSampler
+
+            inner = super()._get_train_sampler(train_dataset)
+            return EpochOrder(inner, self) if isinstance(inner, LengthGroupedSampler) else inner
+
+        def xs_epoch_order(self, inner: Any) -> list[int]:
+            import base64
+
+            epoch = math.floor((self.state.epoch or 0) + 1e-9)  # k.3 mid-epoch k; k.0 at start
+            replay, self.xs_replay = self.xs_replay, None
+            if not replay or replay["epoch"] != epoch:  # a new epoch (or resumed at its start)
+                rng = torch.random.get_rng_state()
+                self.xs_epoch_rng = {"epoch": epoch,
+                                     "rng": base64.b64encode(rng.numpy().tobytes()).decode()}
+                return list(inner)
+            # Resumed within the epoch: its order again (Trainer then restores the
+            # checkpoint's RNG state before the next step).
+            self.xs_epoch_rng = replay
+            torch.random.set_rng_state(torch.frombuffer(
+                bytearray(base64.b64decode(replay["rng"])), dtype=torch.uint8))
+            return list(inner)
+
+        def _save_checkpoint(self, model: Any, trial: Any) -> None:
+            if self.xs_epoch_rng is not None:
+                folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / EPOCH_ORDER).write_text(json.dumps(self.xs_epoch_rng), "utf-8")
+            super()._save_checkpoint(model, trial)
 
         def get_train_dataloader(self) -> Any:
             if self.xs_batch_sampler is None:
@@ -328,6 +368,18 @@ def _trainer_class() -> Any:
             self.control = self.callback_handler.on_evaluate(self.args, self.state,
                                                              self.control, metrics)
             return metrics
+
+    class EpochOrder(torch.utils.data.Sampler):
+        """Wraps Trainer's length-grouped sampler; see XTrainer._get_train_sampler."""
+
+        def __init__(self, inner: Any, trainer: Any):
+            self.inner, self.trainer = inner, trainer
+
+        def __len__(self) -> int:
+            return len(self.inner)
+
+        def __iter__(self):
+            return iter(self.trainer.xs_epoch_order(self.inner))
 
     class EndOfTraining(TrainerCallback):
         """Evaluate and save at the last step too (so the final model can be the best)."""
@@ -634,10 +686,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     )
     XTrainer, EndOfTraining, LossLog, Kill, Budget = _trainer_class()
     callbacks: list[Any] = [EndOfTraining(), LossLog()]
-    early = None
     if dev and hp["early_stopping_patience"]:
-        early = EarlyStoppingCallback(int(hp["early_stopping_patience"]))
-        callbacks.append(early)
+        callbacks.append(EarlyStoppingCallback(int(hp["early_stopping_patience"])))
     budget = Budget(time_budget) if time_budget is not None else None
     if budget is not None:
         callbacks.append(budget)
@@ -664,13 +714,18 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         resumed_step = json.loads((Path(resume) / "trainer_state.json").read_text())[
             "global_step"]
         log.info("resuming from step %d (%s)", resumed_step, resume)
+        order = Path(resume) / EPOCH_ORDER
+        if order.is_file():
+            trainer.xs_replay = json.loads(order.read_text("utf-8"))
     if time_budget is not None:
         log.info("time budget: %.0fs, %.0fs left", time_budget.seconds,
                  time_budget.seconds - time_budget.elapsed())
     result = trainer.train(resume_from_checkpoint=resume)
     state = trainer.state
-    early_stopped = early is not None and \
-        early.early_stopping_patience_counter >= early.early_stopping_patience
+    early_stopped = any(  # (a resumed Trainer replaces stateful callbacks by restored copies)
+        isinstance(cb, EarlyStoppingCallback)
+        and cb.early_stopping_patience_counter >= cb.early_stopping_patience
+        for cb in trainer.callback_handler.callbacks)
     if budget is not None and budget.stopped_at is not None and not early_stopped:
         raise TimeBudgetExceeded(
             f"time budget of {time_budget.seconds:.0f}s used up at step {budget.stopped_at} of "
