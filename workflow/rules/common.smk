@@ -34,7 +34,9 @@ for _entry in config["models"].values():
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
 TRAINED_TARGETS = xcfg.trained_targets(config)
-FINETUNED_TARGETS = xcfg.finetuned_targets(config)  # XQuAD and MLQA share one SQuAD checkpoint
+# XQuAD and MLQA share one SQuAD checkpoint: target -> the target whose checkpoint it uses
+FINETUNE_OF = {t: xcfg.finetune_target(config, t) for t in TRAINED_TARGETS}
+FINETUNED_TARGETS = [t for t in TRAINED_TARGETS if FINETUNE_OF[t] == t]
 RETRIEVAL_TARGETS = xcfg.retrieval_targets(config)
 BUILT_MODELS = [m for m, e in config["models"].items() if e["init"] in ("pretrain", "random")]
 SYNTHETIC = config["benchmark"]["source"] == "synthetic"

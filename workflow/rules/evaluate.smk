@@ -2,7 +2,7 @@
 
 
 def finetuned_model(w):
-    return xgrid.finetune_dir(w.model, w.recipe, xcfg.finetune_target(config, w.target), w.seed)
+    return xgrid.finetune_dir(w.model, w.recipe, FINETUNE_OF[w.target], w.seed)
 
 
 def evaluate_spec(wildcards):
