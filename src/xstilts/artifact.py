@@ -9,13 +9,12 @@ the one its recorded command produced.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import atomic_dir, write_json
+from xstilts.atomic import atomic_dir, sha256, write_json
 
 PROVENANCE = "provenance.json"
 # what a model folder needs to load, plus how it was trained
@@ -25,14 +24,6 @@ SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenize
 
 class ArtifactError(ValueError):
     """A shipped model folder is incomplete or does not match its provenance."""
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_version(checkout: str | Path) -> dict[str, Any]:

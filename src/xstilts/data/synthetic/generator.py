@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xstilts.atomic import sha256
 from xstilts.data.synthetic.config import resolve_config
 from xstilts.data.synthetic.grammar import CCG_TAGS, Realizer, Text
 from xstilts.data.synthetic.languages import Language, build_languages, english_vocabulary
@@ -205,14 +205,6 @@ def _write_table(path: Path, header: list[str], rows: list[dict[str, str]],
         writer.writerows(rows)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def generate(out_dir: Path, cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write mini-XTREME under `out_dir` and return its manifest (also written as manifest.json).
 
@@ -240,7 +232,7 @@ def generate(out_dir: Path, cfg: dict[str, Any] | None = None) -> dict[str, Any]
             header = ["type", "en", lang, "alignment", "en_text", "text"]
             _write_table(out_dir / "parallel" / f"{lang}.tsv", header,
                        parallel_rows(bench, lang, texts))
-    files = {p.relative_to(out_dir).as_posix(): _sha256(p)
+    files = {p.relative_to(out_dir).as_posix(): sha256(p)
              for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name != "manifest.json"}
     manifest = {"generator": "xstilts.data.synthetic", "format_version": 1, "seed": cfg["seed"],
                 "config": cfg, "languages": bench.codes, "counts": counts, "files": files}
