@@ -11,8 +11,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# config.yaml is the default; `--configfile other.yaml` replaces it instead of merging into it.
-if not config:
+# config.yaml is the default: `--config key=value` overrides merge onto it; `--configfile
+# other.yaml` replaces it instead of merging into it.
+if not workflow.overwrite_configfiles:
 
     configfile: "config.yaml"
 

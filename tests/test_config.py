@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -104,3 +106,156 @@ def test_snakemake_rejects_bad_config_before_planning(tmp_path):
     assert proc.returncode != 0
     assert "targets[1]: unknown task 'nosuchtask'" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+# ---------------------------------------------------------------- hostile configs (issue 16)
+HOSTILE = [
+    ("recipe-name-newline", lambda c: c["intermediate"].update({"mnlix\n": {"tasks": ["mnli"]}}),
+     "intermediate"),
+    ("model-name-newline", lambda c: c["models"].update(
+        {"tiny\n": {"init": "path", "path": "assets/models/tiny"}}), "models"),
+    ("task-override-newline", lambda c: c.update(tasks={"xnli\n": {"languages": ["de"]}}),
+     "tasks"),
+    ("language-newline", lambda c: c.update(tasks={"xnli": {"languages": ["de\n"]}}),
+     "tasks.xnli.languages"),
+    ("lr-nan", lambda c: c["hparams"]["default"].update(lr=float("nan")), "hparams.default.lr"),
+    ("epochs-inf", lambda c: c["hparams"]["targets"]["xnli"].update(epochs=float("inf")),
+     "hparams.targets.xnli.epochs"),
+    ("warmup-nan", lambda c: c["hparams"]["finetune"].update(warmup_ratio=float("nan")),
+     "warmup_ratio"),
+    ("seed-2^32", lambda c: c.update(seeds=[2**32]), "seeds"),
+    ("duplicate-task", lambda c: c["intermediate"]["mnli"].update(tasks=["mnli", "mnli"]),
+     "intermediate.mnli.tasks"),
+    ("none-redefined", lambda c: c["intermediate"].update(none={"tasks": ["mnli"]}),
+     "intermediate.none"),
+    ("unknown-intermediate-task-hparams",
+     lambda c: c["hparams"].update(intermediate_tasks={"mnlli": {"lr": 1.0e-5}}),
+     "hparams.intermediate_tasks.mnlli"),
+    ("non-target-under-targets", lambda c: c["hparams"]["targets"].update(mnli={"epochs": 1}),
+     "hparams.targets.mnli"),
+    ("misspelt-resource-stage", lambda c: c["resources"].update(finetuen={"runtime": 5}),
+     "finetuen"),
+    ("unknown-optimizer", lambda c: c["hparams"]["default"].update(optim="adamw_bogus"),
+     "optim"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "named"), [h[1:] for h in HOSTILE],
+                         ids=[h[0] for h in HOSTILE])
+def test_hostile_values_are_rejected_naming_the_key(mutate, named):
+    config = default_config()
+    config["hparams"].setdefault("finetune", {})
+    config["intermediate"].setdefault("mnli", {"tasks": ["mnli"]})
+    mutate(config)
+    with pytest.raises(Exception) as info:
+        _validated(config)
+    message = str(info.value)
+    assert named in message or named.replace(".", "']['") in message, message
+
+
+@pytest.mark.parametrize(("key", "value"), [("optim", "adamw_torch"), ("optim", "sgd"),
+                                            ("lr_scheduler", "cosine"), ("max_grad_norm", 0.5)])
+def test_engine_string_hparams_are_accepted(key, value):
+    config = default_config()
+    config["hparams"]["default"][key] = value
+    assert _validated(config)["hparams"]["default"][key] == value
+
+
+def test_schema_hparams_agree_with_the_engine():
+    """The schema's hparams are the engine's, with the engine default's type; enumerated
+    strings are names transformers accepts."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+
+    from xstilts.engine.training import HPARAM_DEFAULTS
+
+    props = yaml.safe_load(Path(SCHEMA).read_text("utf-8"))["definitions"]["hparams"]["properties"]
+    types = {bool: "boolean", int: ("integer", "number"), float: "number", str: "string"}
+    for name, prop in props.items():
+        default = HPARAM_DEFAULTS[name]
+        if default is not None:
+            assert prop["type"] in types[type(default)], (name, prop, default)
+    assert set(props["optim"]["enum"]) <= {o.value for o in OptimizerNames}
+    assert set(props["lr_scheduler"]["enum"]) <= {s.value for s in SchedulerType}
+    assert HPARAM_DEFAULTS["optim"] in props["optim"]["enum"]
+    assert sorted(cfg.STRING_HPARAMS) == sorted(
+        k for k, v in HPARAM_DEFAULTS.items() if isinstance(v, str) or k == "output")
+
+
+def test_resource_stages_are_the_rules_stages():
+    import re
+
+    used = {m for path in (REPO / "workflow" / "rules").glob("*.smk")
+            for m in re.findall(r'_for\("(\w+)"\)', path.read_text("utf-8"))}
+    schema = yaml.safe_load(Path(SCHEMA).read_text("utf-8"))
+    assert set(cfg.RESOURCE_STAGES) == used | {"default"}
+    assert schema["properties"]["resources"]["propertyNames"]["enum"] == list(cfg.RESOURCE_STAGES)
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("seeds: [1]\ntargets: [xnli]\nseeds: [2]\n", encoding="utf-8")
+    with pytest.raises(cfg.ConfigError, match=r"config\.yaml: line 3: duplicate key 'seeds'"):
+        cfg.load_file(path)
+    path.write_text("hparams:\n  default: {lr: 1.0e-5, lr: 2.0e-5}\n", encoding="utf-8")
+    with pytest.raises(cfg.ConfigError, match=r"line 2: duplicate key 'lr'"):
+        cfg.load_file(path)
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    text = "models: {}\ntargets: [xnli]\nseeds: [1]\nbenchmark:\n  source: synthetic\n" \
+        "  synthetic:\n" + "".join(f"    {x}\n" for x in lines)
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert len(text) < 1000  # 10^8 strings once expanded
+    with pytest.raises(cfg.ConfigError, match=r"more than \d+ values"):
+        cfg.load_file(path)
+    with pytest.raises(cfg.ConfigError, match=r"more than \d+ values"):
+        cfg.check(yaml.safe_load(text))  # the same config already loaded (as Snakemake does)
+
+
+def test_config_file_size_is_capped(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("seeds: [1]\n" + "#" * cfg.MAX_CONFIG_BYTES + "\n", encoding="utf-8")
+    with pytest.raises(cfg.ConfigError, match="at most"):
+        cfg.load_file(path)
+
+
+def test_shipped_configs_load_strictly():
+    for path in [REPO / "config.yaml", *sorted((REPO / "config").glob("*.yaml"))]:
+        cfg.load_file(path)
+
+
+def test_typed_overrides():
+    assert cfg.typed_overrides({"seeds": ["1", "2"], "x": {"lr": "1e-5", "on": "True",
+                                                            "name": "mnli"}}) == \
+        {"seeds": [1, 2], "x": {"lr": 1e-5, "on": True, "name": "mnli"}}
+
+
+def test_command_line_config_merges_onto_config_yaml(tmp_path):
+    """`--config seeds=[1,2]` changes the seeds of config.yaml, not the whole config."""
+    import subprocess
+    import sys
+
+    write_config(tmp_path, default_config())
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(tmp_path), "--cores", "1", "--dry-run", "--quiet", "rules",
+           "--config", "seeds=[1,2]"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text
+    one = snakemake(tmp_path, "--dry-run", "--quiet", "rules")
+    finetunes = [int(re.search(r"^finetune\s+(\d+)$", t, re.M).group(1))
+                 for t in (text, one.stdout + one.stderr)]
+    assert finetunes[0] == 2 * finetunes[1], finetunes
+
+
+def test_snakemake_rejects_duplicate_keys_before_planning(tmp_path):
+    write_config(tmp_path, default_config())
+    path = tmp_path / "config.yaml"
+    path.write_text(path.read_text("utf-8") + "seeds: [7]\n", encoding="utf-8")
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert "duplicate key 'seeds'" in proc.stdout + proc.stderr

@@ -2,21 +2,36 @@
 
 The JSON schema (workflow/schemas/config.schema.yaml) checks types and fills defaults; this module
 checks what a schema cannot: task names against the registry, recipe and model references, safe
-names, a non-empty grid. Every error names the offending key.
+names, a non-empty grid, finite numbers, a bounded size. `load_file` reads a config file
+strictly (duplicate keys are errors). Every error names the offending key.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from xstilts.registry import RegistryError, TaskSpec, registry
 
-SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")  # always fullmatch ("$" accepts a final \n)
 NONE_RECIPE = "none"
 MODEL_INITS = ("path", "pretrain", "random")
 SOURCES = ("synthetic", "hub", "xtreme_dir")
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
+# Stages with a `resources:` entry (the rules' `resources_for`/`threads_for` names).
+RESOURCE_STAGES = ("default", "pretrain", "intermediate", "finetune", "evaluate", "retrieve",
+                   "perturb")
+# Engine hparams whose values are strings (engine.training.HPARAM_DEFAULTS; a test keeps the
+# two in step); every other hparam given as a string is a number YAML did not read as one.
+STRING_HPARAMS = ("lr_scheduler", "optim", "output")
+# A config is a few hundred nodes; YAML aliases can make a 1 kB file expand to 10^8.
+MAX_CONFIG_NODES = 100_000
+MAX_CONFIG_BYTES = 1 << 20
 
 
 class ConfigError(ValueError):
@@ -36,8 +51,92 @@ def tasks(config: dict) -> dict[str, TaskSpec]:
         raise ConfigError(str(err)) from err
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:  # unhashable: SafeLoader reports it
+                    continue
+                if duplicate:
+                    mark = key_node.start_mark
+                    raise ConfigError(f"{mark.name}: line {mark.line + 1}: duplicate key "
+                                      f"{key!r} (YAML would silently keep the last one)")
+        return super().construct_mapping(node, deep)
+
+
+def load_file(path: str | Path) -> dict:
+    """A YAML/JSON config file, strictly: size cap, no duplicate keys, a mapping at the top,
+    no expansion beyond `MAX_CONFIG_NODES` (see `check_size`)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {size} bytes; a config file may have at most "
+                              f"{MAX_CONFIG_BYTES}")
+        with path.open(encoding="utf-8") as handle:  # (its name goes into the messages)
+            loader = _StrictLoader(handle)  # (what yaml.load does, with a SafeLoader)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the config file ({err})") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML ({' '.join(str(err).split())})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping at the top level")
+    check_size(data, str(path))
+    return data
+
+
+def typed_overrides(value: Any) -> Any:
+    """`--config key=value` overrides with numbers and booleans inside lists and mappings typed.
+
+    Snakemake types a top-level value (int, float, True/False) but reads nested ones with
+    YAML's BaseLoader, as strings: `seeds=[1,2]` arrives as ['1', '2']. The same parsers are
+    applied to the nested strings here."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: typed_overrides(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [typed_overrides(v) for v in value]
+    if isinstance(value, str):
+        for parse in (int, float):
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+        return {"True": True, "true": True, "False": False, "false": False}.get(value, value)
+    return value
+
+
+def check_size(config: Any, where: str = "config") -> None:
+    """Refuse configs that expand (YAML aliases) beyond `MAX_CONFIG_NODES` nodes and
+    non-finite numbers (`.nan`, `.inf`), naming the key; stops early on a huge config."""
+    count = 0
+    stack: list[tuple[str, Any]] = [("", config)]
+    while stack:
+        key, value = stack.pop()
+        count += 1
+        if count > MAX_CONFIG_NODES:
+            raise ConfigError(f"{where}: more than {MAX_CONFIG_NODES} values (YAML aliases "
+                              f"expanding?); near key {key or '<top>'}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key}: {value} is not a finite number")
+        if isinstance(value, dict):
+            stack.extend((f"{key}.{k}" if key else str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
+
+
 def _check_name(name: Any, key: str) -> None:
-    if not isinstance(name, str) or not SAFE_NAME.match(name):
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
         raise ConfigError(
             f"{key}: name {name!r} is not allowed; use lowercase letters, digits and '_' "
             f"(pattern {SAFE_NAME.pattern})"
@@ -129,6 +228,7 @@ def hparams(config: dict, phase: str, task: str | None = None) -> dict:
 
 def check(config: dict) -> None:
     """Raise ConfigError naming the key for anything the schema cannot catch."""
+    check_size(config)
     registry_ = tasks(config)
     source = config["benchmark"]["source"]
     if source == "xtreme_dir" and not config["benchmark"].get("path"):
@@ -139,6 +239,12 @@ def check(config: dict) -> None:
         raise ConfigError("targets: the grid is empty (no target task)")
     if not config.get("seeds"):
         raise ConfigError("seeds: the grid is empty (no seed)")
+    for i, seed in enumerate(config["seeds"]):
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise ConfigError(f"seeds[{i}]: {seed!r} is not an integer in 0..{MAX_SEED}")
+    if NONE_RECIPE in (config.get("intermediate") or {}):
+        raise ConfigError(f"intermediate.{NONE_RECIPE}: '{NONE_RECIPE}' is the built-in "
+                          "no-intermediate-training baseline; choose another name")
     for i, target in enumerate(config["targets"]):
         key = f"targets[{i}]"
         if target not in registry_:
@@ -162,6 +268,8 @@ def check(config: dict) -> None:
                 )
             if registry_[task].format == "retrieval":
                 raise ConfigError(f"{key}: {task!r} has no training data")
+            if task in recipe["tasks"][:j]:
+                raise ConfigError(f"{key}: {task!r} is listed twice")
         if name != NONE_RECIPE and not recipe.get("tasks"):
             raise ConfigError(f"intermediate.{name}.tasks: a recipe needs at least one task")
     for model, entry in config["models"].items():
@@ -199,14 +307,25 @@ def check(config: dict) -> None:
     for phase in ("default", "pretrain", "intermediate", "finetune"):
         _check_hparams((config.get("hparams") or {}).get(phase) or {}, f"hparams.{phase}")
     for task, values in ((config.get("hparams") or {}).get("targets") or {}).items():
-        if task not in registry_:
-            raise ConfigError(f"hparams.targets.{task}: unknown task {task!r}")
+        if task not in registry_ or registry_[task].role != "target":
+            raise ConfigError(f"hparams.targets.{task}: unknown target {task!r}; known targets: "
+                              f"{sorted(n for n, t in registry_.items() if t.role == 'target')}")
         _check_hparams(values, f"hparams.targets.{task}")
+    for task, values in ((config.get("hparams") or {}).get("intermediate_tasks") or {}).items():
+        if task not in registry_ or registry_[task].role == "pretrain":
+            raise ConfigError(
+                f"hparams.intermediate_tasks.{task}: unknown task {task!r}; known intermediate "
+                f"tasks: {sorted(n for n, t in registry_.items() if t.role != 'pretrain')}")
+        _check_hparams(values, f"hparams.intermediate_tasks.{task}")
+    for stage in config.get("resources") or {}:
+        if stage not in RESOURCE_STAGES:
+            raise ConfigError(f"resources.{stage}: unknown stage {stage!r}; known: "
+                              f"{list(RESOURCE_STAGES)}")
 
 
 def _check_hparams(values: dict, key: str) -> None:
     for name, value in values.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and name not in STRING_HPARAMS:
             raise ConfigError(
                 f"{key}.{name}: {value!r} is a string; write numbers with a decimal "
                 "point and exponent sign (e.g. 2.0e-5) so YAML reads a number"

@@ -16,8 +16,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 from xstilts import config as cfg
 from xstilts import grid
 
@@ -126,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("config.yaml"))
     parser.add_argument("--mfu", type=float, default=MFU, help="fraction of peak FLOP/s reached")
     args = parser.parse_args(argv)
-    config = yaml.safe_load(args.config.read_text(encoding="utf-8"))
     try:
+        config = cfg.load_file(args.config)
         cfg.check(config)
         hours = estimate(config, args.mfu)
     except cfg.ConfigError as err:

@@ -55,9 +55,9 @@ BENCHMARK_TASKS: dict[str, tuple[str, ...]] = {
                  "mlqa", "tydiqa"),
 }
 NOT_IMPLEMENTED: frozenset[str] = frozenset({"lareqa", "mewslix"})
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # always fullmatch: "$" accepts a final "\n"
 LANGUAGE_KEYS: tuple[str, ...] = ("languages", "train_languages", "languages_xtreme_r")
-LANG_RE = re.compile(r"^[a-z]{2,8}$")  # ISO 639-1/3 codes and mini-XTREME's synthetic codes
+LANG_RE = re.compile(r"[a-z]{2,8}")  # ISO 639-1/3 codes and mini-XTREME's synthetic codes
 
 
 class RegistryError(ValueError):
@@ -112,7 +112,7 @@ class TaskSpec:
 
 def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
     where = f"tasks.{name}" if origin == "config" else f"{origin}: tasks.{name}"
-    if not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise RegistryError(f"{where}: name must match {NAME_RE.pattern}")
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: entry must be a mapping, got {type(entry).__name__}")
@@ -132,7 +132,7 @@ def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
     if entry["format"] == "multiple_choice" and not isinstance(entry.get("num_choices"), int):
         raise RegistryError(f"{where}: multiple_choice needs an integer 'num_choices'")
     for key in LANGUAGE_KEYS:
-        bad = [lang for lang in entry.get(key) or [] if not LANG_RE.match(str(lang))]
+        bad = [lang for lang in entry.get(key) or [] if not LANG_RE.fullmatch(str(lang))]
         if bad:
             raise RegistryError(f"{where}.{key}: invalid code(s) {bad}; a language code is 2-8 "
                                 "lowercase letters (e.g. 'de', 'yor')")

@@ -3,13 +3,22 @@ import os
 import shlex
 import sys
 
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library of this checkout
 
 from xstilts import config as xcfg  # noqa: E402
 from xstilts import grid as xgrid  # noqa: E402
 
+# `--config` overrides: nested numbers are strings from Snakemake's parser (seeds=[1,2])
+if workflow.config_settings.config:
+    update_config(config, xcfg.typed_overrides(workflow.config_settings.config))
+try:  # the files strictly (duplicate keys, size), then the merged config's size and numbers
+    for _file in workflow.configfiles:
+        xcfg.load_file(_file)
+    xcfg.check_size(config)
+except xcfg.ConfigError as err:
+    sys.exit(f"xstilts: invalid config: {err}")
 validate(config, "../schemas/config.schema.yaml")
 try:
     xcfg.check(config)
