@@ -101,6 +101,46 @@ def _case_files(root: Path, case: str) -> tuple[str, str, str]:
         ds.to_parquet(str(path))
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
         return "mnli", "train", "en"
+    if case == "stray-quote-tsv":
+        _put(x / "xnli" / "test-de.tsv", b'a\tb\tneutral\n"c\td\tneutral\ne\tf\tneutral\n')
+        return "xnli", "test", "de"
+    if case == "huge-field-tsv":
+        _put(x / "xnli" / "test-de.tsv", b"a\tb\tneutral\n" + b"c" * 10_000_000 + b"\td\tneutral\n")
+        return "xnli", "test", "de"
+    if case == "directory-not-file":
+        (x / "xnli" / "test-de.tsv").mkdir(parents=True)
+        return "xnli", "test", "de"
+    if case == "directory-not-jsonl":
+        (root / "hub" / "mnli" / "train.jsonl").mkdir(parents=True)
+        return "mnli", "train", "en"
+    if case == "space-for-tab-conll":
+        _put(x / "udpos" / "test-de.tsv", b"Das\tDET\nTopa PROPN\n\nHaus\tNOUN\n")
+        return "udpos", "test", "de"
+    if case.startswith("squad-answer"):
+        answer = {"squad-answer-start-abc": [{"text": "Paris", "answer_start": "abc"}],
+                  "squad-answers-null": None,
+                  "squad-answer-start-negative": [{"text": "Paris", "answer_start": -9}],
+                  "squad-answer-text-null": [{"text": None, "answer_start": 4}]}[case]
+        data = {"data": [{"title": "t", "paragraphs": [{"context": "abc Paris xyz", "qas": [
+            {"id": "q1", "question": "Where?", "answers": answer}]}]}], "version": "1.1"}
+        _put(x / "xquad" / "xquad.de.json", json.dumps(data).encode())
+        return "xquad", "test", "de"
+    if case == "squad-context-null":
+        data = {"data": [{"title": "t", "paragraphs": [{"context": None, "qas": []}]}]}
+        _put(x / "xquad" / "xquad.de.json", json.dumps(data).encode())
+        return "xquad", "test", "de"
+    if case.startswith("hub-qa-"):
+        answers = {"hub-qa-answer-start-abc": {"text": ["Paris"], "answer_start": ["abc"]},
+                   "hub-qa-answers-null": None,
+                   "hub-qa-answer-start-negative": {"text": ["Paris"], "answer_start": [-9]},
+                   }[case]
+        row = {"id": "q1", "title": "t", "context": "abc Paris xyz", "question": "Where?",
+               "answers": answers}
+        _put(root / "hub" / "squad_v2" / "train.jsonl", json.dumps(row).encode() + b"\n")
+        return "squad_v2", "train", "en"
+    if case == "null-text-jsonl":
+        _mnli_jsonl(root, [GOOD_MNLI, {**GOOD_MNLI, "premise": None, "idx": 1}])
+        return "mnli", "train", "en"
     raise AssertionError(case)
 
 
@@ -122,6 +162,22 @@ CASES = [
                               r"invalid JSON"]),
     ("truncated-jsonl", [r"train\.jsonl", r"line 2", r"invalid JSON"]),
     ("truncated-parquet-local", [r"train\.parquet", r"invalid or truncated parquet"]),
+    # issue 16: tracebacks or silent loads before
+    ("stray-quote-tsv", [r"test-de\.tsv", r"lines? 2", r"stray '\"'"]),
+    ("huge-field-tsv", [r"test-de\.tsv", r"line 2", r"longer than \d+ characters"]),
+    ("directory-not-file", [r"test-de\.tsv", r"is a directory"]),
+    ("directory-not-jsonl", [r"train\.jsonl", r"is a directory"]),
+    ("space-for-tab-conll", [r"udpos.test-de\.tsv", r"line 2", r"'Topa PROPN' has no tab"]),
+    ("squad-answer-start-abc", [r"xquad\.de\.json", r"qas\[0\]\.answers\[0\]\.answer_start",
+                                r'"abc" is not a non-negative integer']),
+    ("squad-answers-null", [r"xquad\.de\.json", r"qas\[0\]\.answers", r"got null"]),
+    ("squad-answer-start-negative", [r"xquad\.de\.json", r"answer_start: -9 is not"]),
+    ("squad-answer-text-null", [r"xquad\.de\.json", r"answers\[0\]\.text", r"got null"]),
+    ("squad-context-null", [r"xquad\.de\.json", r"paragraphs\[0\]\.context", r"got null"]),
+    ("hub-qa-answer-start-abc", [r"train\.jsonl", r"row 0", r"answer_start\[0\] \"abc\""]),
+    ("hub-qa-answers-null", [r"train\.jsonl", r"row 0", r"column 'answers'"]),
+    ("hub-qa-answer-start-negative", [r"train\.jsonl", r"row 0", r"-9 is not a non-negative"]),
+    ("null-text-jsonl", [r"train\.jsonl", r"row 1", r"column 'premise' is null"]),
 ]
 
 
@@ -166,3 +222,51 @@ def test_write_rejects_unwritable_records(tmp_path):
 def test_unknown_source_kind():
     with pytest.raises(DataError, match="kind 'web'"):
         load_split(get_task("xnli"), "test", "de", {"kind": "web"})
+
+
+BOM = "\ufeff".encode()
+
+
+@pytest.mark.parametrize("case", ["tsv", "conll", "tatoeba", "jsonl", "squad"])
+def test_utf8_byte_order_mark_is_stripped(tmp_path, case):
+    """Files saved by Windows tools start with a BOM; it must not become part of a text."""
+    x = tmp_path / "xtreme"
+    if case == "tsv":
+        _put(x / "xnli" / "test-de.tsv", BOM + b"Hallo\tWelt\tneutral\n")
+        first = load_split(get_task("xnli"), "test", "de", _SYN(tmp_path))[0]["text_a"]
+    elif case == "conll":
+        _put(x / "udpos" / "test-de.tsv", BOM + b"Das\tDET\nHaus\tNOUN\n")
+        first = load_split(get_task("udpos"), "test", "de", _SYN(tmp_path))[0]["tokens"][0]
+    elif case == "tatoeba":
+        _put(x / "tatoeba" / "tatoeba.deu-eng.deu", BOM + b"Hallo\n")
+        _put(x / "tatoeba" / "tatoeba.deu-eng.eng", BOM + b"Hello\n")
+        data = load_split(get_task("tatoeba"), "test", "de", _SYN(tmp_path))
+        first = data["source"][0]["text"] + data["target"][0]["text"]
+    elif case == "jsonl":
+        _mnli_jsonl(tmp_path, BOM + json.dumps({**GOOD_MNLI, "premise": "Hallo"}).encode())
+        first = load_split(get_task("mnli"), "train", "en", _SYN(tmp_path))[0]["text_a"]
+    else:
+        _put(x / "xquad" / "xquad.de.json", BOM + squad_json([("q1", "Q?", [("Hallo", 0)])],
+                                                             context="Hallo Welt").encode())
+        first = load_split(get_task("xquad"), "test", "de", _SYN(tmp_path))[0]["context"]
+    assert not first.startswith("\ufeff") and first.startswith(("Hallo", "Das")), first
+
+
+def _SYN(root: Path) -> dict:  # noqa: N802
+    return {"kind": "synthetic", "path": str(root)}
+
+
+def test_quoted_tsv_fields_as_csv_writer_writes_them_still_load(tmp_path):
+    """The strict TSV reading keeps what xtreme's csv.writer writes: quotes doubled inside a
+    quoted field, CRLF line ends."""
+    _put(tmp_path / "xtreme" / "xnli" / "test-de.tsv",
+         b'"Er sagte ""hi"""\tEr sprach\tentailment\r\nA "b" c\tD\tneutral\r\n')
+    rows = load_split(get_task("xnli"), "test", "de", _SYN(tmp_path))
+    assert [r["text_a"] for r in rows] == ['Er sagte "hi"', 'A "b" c']
+
+
+def test_tokens_with_spaces_keep_their_tab(tmp_path):
+    """A token with a space (Vietnamese UD) has its tab and tag: not mistaken for a missing tab."""
+    _put(tmp_path / "xtreme" / "udpos" / "test-de.tsv", "Hà Nội\tPROPN\nđẹp\tADJ\n".encode())
+    rows = load_split(get_task("udpos"), "test", "de", _SYN(tmp_path))
+    assert rows[0]["tokens"] == ["Hà Nội", "đẹp"]

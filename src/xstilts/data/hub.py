@@ -35,6 +35,7 @@ from typing import Any
 import datasets
 
 from xstilts.data._readlog import note
+from xstilts.data.files import read_bytes
 from xstilts.data.schema import DataError
 from xstilts.registry import TaskSpec
 
@@ -125,12 +126,12 @@ def _mc_label(raw: Any, row: dict[str, Any], part: dict[str, Any], where: str) -
 def _choices(row: dict[str, Any], part: dict[str, Any], where: str) -> list[str]:
     spec = part.get("choices")
     if isinstance(spec, list):
-        return [str(_get(row, col, where)) for col in spec]
+        return [_text(_get(row, col, where), f"{where}: column '{col}'") for col in spec]
     if isinstance(spec, str):
         value = _get(row, spec, where)
         if not isinstance(value, list):
             raise DataError(f"{where}: column '{spec}' is not a list of choices")
-        return [str(v) for v in value]
+        return [_text(v, f"{where}: column '{spec}'") for v in value]
     raise DataError(f"{where}: hub mapping needs 'choices' (list of columns or a field)")
 
 
@@ -149,6 +150,9 @@ def row_to_canonical(
             return defaults[field]
         raise DataError(f"{where}: hub mapping has no column for canonical field '{field}'")
 
+    def text(field: str) -> str:
+        return _text(col(field), f"{where}: column '{cols.get(field, field)}'")
+
     if "label" in cols and "drop_labels" in part:
         raw = _get(row, cols["label"], where)
         if raw in part["drop_labels"]:
@@ -158,38 +162,71 @@ def row_to_canonical(
     rec: dict[str, Any] = {"id": str(part.get("id_prefix", "")) + rid}
     fmt = task.format
     if fmt == "classification":
-        rec["text_a"] = str(col("text_a"))
-        rec["text_b"] = str(col("text_b")) if ("text_b" in cols or "text_b" in defaults) else ""
+        rec["text_a"] = text("text_a")
+        rec["text_b"] = text("text_b") if ("text_b" in cols or "text_b" in defaults) else ""
         rec["label"] = _label_to_name(col("label"), part, where)
     elif fmt == "multiple_choice":
-        rec["context"] = str(col("context"))
-        rec["question"] = str(col("question"))
+        rec["context"] = text("context")
+        rec["question"] = text("question")
         rec["choices"] = _choices(row, part, where)
         rec["label"] = _mc_label(col("label"), row, part, where)
     elif fmt == "qa":
-        for field in ("title", "context", "question"):
-            rec[field] = str(col(field))
-        answers = col("answers")
-        if not isinstance(answers, dict) or "text" not in answers or "answer_start" not in answers:
-            raise DataError(f"{where}: column 'answers' must hold {{text, answer_start}} lists")
-        pairs = [(str(t), int(s)) for t, s in zip(answers["text"], answers["answer_start"],
-                                                   strict=True) if str(t) != ""]
-        rec["answers"] = {"text": [t for t, _ in pairs], "answer_start": [s for _, s in pairs]}
+        rec["title"] = str(col("title") or "")
+        for field in ("context", "question"):
+            rec[field] = text(field)
+        rec["answers"] = _answers(col("answers"), where)
     elif fmt == "tagging":
-        tokens = [str(t) for t in col("tokens")]
-        tags = [_label_to_name(t, part, where) for t in col("tags")]
+        tokens = [_text(t, f"{where}: a token") for t in _list(col("tokens"), where)]
+        tags = [_label_to_name(t, part, where) for t in _list(col("tags"), where)]
         if len(tags) != len(tokens):
             raise DataError(f"{where}: {len(tokens)} tokens but {len(tags)} tags")
         rec["tokens"], rec["tags"] = tokens, tags
     elif fmt == "mlm":
         rec["lang"] = str(col("lang"))
-        rec["text"] = str(col("text"))
+        rec["text"] = text("text")
     elif fmt == "retrieval":
-        rec["source"] = str(col("source"))
-        rec["target"] = str(col("target"))
+        rec["source"] = text("source")
+        rec["target"] = text("target")
     else:
         raise DataError(f"task '{task.name}': format '{fmt}' has no hub mapping")
     return rec
+
+
+def _text(value: Any, where: str) -> str:
+    """A text field: strings (and numbers) as text; null, lists, mappings and booleans are
+    errors (str() would turn a null into the text "None")."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool | dict | list):
+        raise DataError(f"{where} is {json.dumps(value)[:40]}, not a text")
+    return str(value)
+
+
+def _list(value: Any, where: str) -> list:
+    if not isinstance(value, list | tuple):
+        raise DataError(f"{where}: expected a list, got {json.dumps(value, default=str)[:40]}")
+    return list(value)
+
+
+def _answers(answers: Any, where: str) -> dict[str, list]:
+    """Hub `answers` ({text: [..], answer_start: [..]}) -> canonical; empty texts dropped."""
+    if not isinstance(answers, dict) or not isinstance(answers.get("text"), list | tuple) \
+            or not isinstance(answers.get("answer_start"), list | tuple) \
+            or len(answers["text"]) != len(answers["answer_start"]):
+        raise DataError(f"{where}: column 'answers' must hold equally long {{text, "
+                        f"answer_start}} lists, got {json.dumps(answers, default=str)[:60]}")
+    out: dict[str, list] = {"text": [], "answer_start": []}
+    for k, (text, start) in enumerate(zip(answers["text"], answers["answer_start"],
+                                          strict=True)):
+        text = _text(text, f"{where}: answers.text[{k}]")
+        if text == "":
+            continue
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise DataError(f"{where}: answers.answer_start[{k}] {json.dumps(start)[:40]} is not "
+                            "a non-negative integer")
+        out["text"].append(text)
+        out["answer_start"].append(start)
+    return out
 
 
 def _keep(row: dict[str, Any], part: dict[str, Any], lang: str, desc: dict[str, Any],
@@ -297,11 +334,8 @@ def _write_choices(row: dict[str, Any], rec: dict[str, Any], part: dict[str, Any
 
 def read_jsonl(path: Path) -> Rows:
     """Read a JSON-lines file; DataError naming the file and line on bad bytes or JSON."""
-    note(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+    raw = read_bytes(path)
+    raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # a byte-order mark
     rows: Rows = []
     for lineno, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():

@@ -166,7 +166,9 @@ def _check_answers(rec: dict[str, Any], at: str) -> None:
     if texts is None or starts is None or len(texts) != len(starts):
         raise DataError(f"{at}: column 'answers' needs equally long 'text' and 'answer_start'")
     for text, start in zip(texts, starts, strict=True):
-        if rec["context"][int(start):int(start) + len(text)] != text:
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise DataError(f"{at}: answer_start {start!r} is not a non-negative integer")
+        if rec["context"][start:start + len(text)] != text:
             raise DataError(f"{at}: answer {text!r} is not at offset {start} of the context")
 
 
@@ -261,7 +263,13 @@ def load_split(task: TaskSpec | str, split: str, lang: str, source: dict[str, An
             records = read_records(task, split, lang, source)
         files = sorted({str(p) for p in paths if p.is_file()})
         at = f"{', '.join(files)} ({where})" if files else where
-        return to_dataset(task, records, labels, at, unk)
+        try:
+            return to_dataset(task, records, labels, at, unk)
+        except DataError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            # records of an unexpected shape (a reader let it through): still one line
+            raise DataError(f"{at}: malformed record ({type(err).__name__}: {err})") from None
 
     return _cached(_cache_key(task, split, lang, source), build)
 

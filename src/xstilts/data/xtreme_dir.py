@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data._readlog import note
+from xstilts.data.files import read_text, tsv_rows
 from xstilts.data.schema import DataError
 from xstilts.registry import TaskSpec
 
@@ -109,20 +110,6 @@ def split_path(task: TaskSpec, split: str, lang: str, root: Path, write: bool = 
 # ---------------------------------------------------------------- text helpers
 
 
-def read_text(path: Path) -> str:
-    """UTF-8 text of a file; DataError naming the file and line on undecodable bytes."""
-    note(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise DataError(f"{path}: line {line}: invalid UTF-8 ({err.reason})") from None
-
-
 def write_text(path: Path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,13 +139,12 @@ def _label_name(label: Any, labels: list[str], path: Path, row: int) -> str | No
 
 def read_pair_tsv(path: Path) -> Rows:
     rows: Rows = []
-    reader = csv.reader(io.StringIO(read_text(path), newline=""), delimiter="\t")
-    for i, cells in enumerate(reader):
+    for i, (line, cells) in enumerate(tsv_rows(path)):
         if not cells:
             continue
         if len(cells) not in (2, 3):
-            raise DataError(f"{path}: row {i}: expected 2 or 3 tab-separated columns "
-                            f"(sentence1, sentence2[, label]), got {len(cells)}")
+            raise DataError(f"{path}: row {i} (line {line}): expected 2 or 3 tab-separated "
+                            f"columns (sentence1, sentence2[, label]), got {len(cells)}")
         label = cells[2] if len(cells) == 3 and cells[2] != "" else -1
         rows.append({"id": str(len(rows)), "text_a": cells[0], "text_b": cells[1], "label": label})
     return rows
@@ -189,7 +175,9 @@ def read_conll(path: Path) -> Rows:
             tokens.clear()
             tags.clear()
 
-    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
+    text = read_text(path)
+    tagged = "\t" in text
+    for lineno, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
         if not line.strip():
             flush()
@@ -197,10 +185,19 @@ def read_conll(path: Path) -> Rows:
         cells = line.split("\t")
         if len(cells) > 2 or cells[0] == "":
             raise DataError(f"{path}: line {lineno}: expected 'token<TAB>tag' or 'token'")
+        _check_untabbed(cells, tagged, path, lineno)
         tokens.append(cells[0])
         tags.append(cells[1] if len(cells) == 2 and cells[1] != "" else -1)
     flush()
     return rows
+
+
+def _check_untabbed(cells: list[str], tagged: bool, path: Path, lineno: int) -> None:
+    """In a tagged file, a line without a tab whose text has a space is 'token tag' with a
+    space for the tab (a real token with a space, as in Vietnamese, has its tab and tag)."""
+    if tagged and len(cells) == 1 and len(cells[0].split()) > 1:
+        raise DataError(f"{path}: line {lineno}: {cells[0]!r} has no tab between token and tag "
+                        "(a space instead of a tab?)")
 
 
 def write_conll(path: Path, records: Rows, labels: list[str]) -> Path:
@@ -237,18 +234,47 @@ def read_squad(path: Path) -> Rows:
             where = f"{path}: data[{a}].paragraphs[{p}]"
             if "context" not in par or "qas" not in par:
                 raise DataError(f"{where}: missing key 'context' or 'qas'")
+            context = _json_text(par["context"], f"{where}.context")
             for q, qa in enumerate(par["qas"]):
                 for key in ("id", "question", "answers"):
                     if key not in qa:
                         raise DataError(f"{where}.qas[{q}]: missing key '{key}'")
-                answers = [a_ for a_ in qa["answers"] if str(a_.get("text", "")) != ""]
                 rows.append({
-                    "id": str(qa["id"]), "title": str(article.get("title", "")),
-                    "context": str(par["context"]), "question": str(qa["question"]),
-                    "answers": {"text": [str(x["text"]) for x in answers],
-                                "answer_start": [int(x["answer_start"]) for x in answers]},
+                    "id": str(qa["id"]), "title": str(article.get("title") or ""),
+                    "context": context,
+                    "question": _json_text(qa["question"], f"{where}.qas[{q}].question"),
+                    "answers": squad_answers(qa["answers"], f"{where}.qas[{q}].answers"),
                 })
     return rows
+
+
+def _json_text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise DataError(f"{where}: expected a string, got {json.dumps(value)[:40]}")
+    return value
+
+
+def squad_answers(answers: Any, where: str) -> dict[str, list]:
+    """SQuAD `answers` ([{text, answer_start}]) -> canonical {text, answer_start}; entries with
+    an empty text (removed annotations) are dropped; DataError naming the entry otherwise."""
+    if not isinstance(answers, list):
+        raise DataError(f"{where}: expected a list of {{text, answer_start}}, got "
+                        f"{json.dumps(answers)[:40]}")
+    out: dict[str, list] = {"text": [], "answer_start": []}
+    for k, answer in enumerate(answers):
+        if not isinstance(answer, dict):
+            raise DataError(f"{where}[{k}]: expected {{text, answer_start}}, got "
+                            f"{json.dumps(answer)[:40]}")
+        text = _json_text(answer.get("text", ""), f"{where}[{k}].text")
+        if text == "":
+            continue
+        start = answer.get("answer_start")
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise DataError(f"{where}[{k}].answer_start: {json.dumps(start)[:40]} is not a "
+                            "non-negative integer")
+        out["text"].append(text)
+        out["answer_start"].append(start)
+    return out
 
 
 def write_squad(path: Path, records: Rows, version: str = "1.1") -> Path:
