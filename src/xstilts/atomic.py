@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -39,9 +40,15 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 @contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temp folder next to `path`; on success it replaces `path` in one rename."""
+    """Yield a temp folder next to `path`; on success it replaces `path` in one rename.
+
+    Temp folders of `path` left by a killed writer (`.<name>.tmp*`) are removed first: one
+    writer per output at a time, as in a Snakemake job."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.tmp*"):  # from a killed writer
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
     try:
         yield tmp

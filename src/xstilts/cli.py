@@ -1,7 +1,9 @@
 """`xstilts <stage> --spec JSON`: the entry points that the workflow's rules call.
 
-Known failures (bad config, bad data, diverging training, a used-up time budget) end with a
-one-line error naming the file/key and exit status 1, never a bare traceback.
+Known failures (bad config, bad data, diverging training, a used-up time budget, a stop signal
+during training) end with a one-line error naming the file/key and exit status 1, never a bare
+traceback. SIGTERM/SIGUSR1 outside training end the stage at once, with one line, status 143/138
+(128 + the signal), and no partial output.
 
 `--runtime-min M` (the job's SLURM runtime, passed by the rules outside the spec so that a retry's
 larger runtime does not change the job's params) gives training stages a wall-clock budget of
@@ -29,9 +31,10 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from xstilts.registry import RegistryError
 
     errors: list[type[BaseException]] = [ArtifactError, ConfigError, DataError, RegistryError]
+    from xstilts.engine.signals import Preempted
     from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
 
-    errors += [NonFiniteLossError, TimeBudgetExceeded]
+    errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
     return tuple(errors)
 
 
@@ -85,12 +88,18 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
         except ValueError as err:
             print(f"xstilts {args.stage}: error: --runtime-min: {err}", file=sys.stderr)
             return 2
-    module = importlib.import_module(f"xstilts.stages.{args.stage}")
+    from xstilts.engine.signals import Terminated, terminate_on_signals
+
     try:
-        module.run(spec)
+        with terminate_on_signals():
+            module = importlib.import_module(f"xstilts.stages.{args.stage}")
+            module.run(spec)
     except _known_errors() as err:
         print(f"xstilts {args.stage}: error: {err}", file=sys.stderr)
         return 1
+    except Terminated as err:
+        print(f"xstilts {args.stage}: error: {err}", file=sys.stderr)
+        return 128 + err.signum
     return 0
 
 

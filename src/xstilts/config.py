@@ -135,6 +135,20 @@ def check_size(config: Any, where: str = "config") -> None:
             stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
 
 
+def model_path_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be a base model (None: a folder, or a hub id like 'org/name').
+
+    Hub ids have at most one '/' and no leading '.', '/' or '~': anything else is a local path,
+    and a missing one is reported as such (not as the hub's "Repo id must be in the form")."""
+    text = str(path)
+    local = text.startswith((".", "/", "~", "\\")) or text.count("/") > 1 or "\\" in text
+    if Path(text).is_file():
+        return f"{text!r} is a file; a model is a folder (config.json, weights, tokenizer)"
+    if local and not Path(text).expanduser().is_dir():
+        return f"local model folder {text!r} does not exist"
+    return None
+
+
 def _check_name(name: Any, key: str) -> None:
     if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
         raise ConfigError(

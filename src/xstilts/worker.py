@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 
 ENV_VAR = "XSTILTS_WORKER"
+DIR_PREFIX = "xstilts-"  # socket folders made by `socket_dir`
+STALE_S = 600  # a socket folder this old without a live worker is a killed run's
 _HEADER = struct.Struct("!I")
 
 
@@ -164,6 +166,46 @@ def serve(path: str | Path, warm: bool = True) -> None:
             client.close()
         server.close()
         path.unlink(missing_ok=True)
+        if path.parent.name.startswith(DIR_PREFIX):  # the folder start_worker made for it
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+
+
+def socket_dir() -> Path:
+    """A fresh private folder for the worker's socket (`<tmp>/xstilts-*`), after removing those
+    of workers that are gone (a SIGKILLed run cannot clean up after itself)."""
+    import tempfile
+
+    remove_stale(Path(tempfile.gettempdir()))
+    return Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+
+
+def remove_stale(tmp: Path) -> list[Path]:
+    """Remove this user's `xstilts-*` socket folders under `tmp` whose worker no longer
+    answers (older than `STALE_S`: a worker that is still starting has no socket yet)."""
+    import shutil
+    import time
+
+    removed = []
+    for folder in Path(tmp).glob(f"{DIR_PREFIX}*"):
+        try:
+            info = folder.lstat()
+            if not folder.is_dir() or folder.is_symlink() or info.st_uid != os.getuid() \
+                    or time.time() - info.st_mtime < STALE_S:
+                continue
+        except OSError:
+            continue
+        sock = folder / "worker.sock"
+        if sock.exists():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.connect(str(sock))
+                    continue  # a live worker
+                except OSError:
+                    pass
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) -> None:

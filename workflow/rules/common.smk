@@ -39,6 +39,10 @@ for _entry in config["models"].values():
             and not os.path.exists(_path) \
             and os.path.isdir(os.path.join(workflow.basedir, _path)):
         _entry["path"] = os.path.join(workflow.basedir, _path)
+for _model, _entry in config["models"].items():
+    if _entry["init"] == "path" and xcfg.model_path_problem(_entry.get("path") or ""):
+        sys.exit(f"xstilts: invalid config: models.{_model}.path: "
+                 f"{xcfg.model_path_problem(_entry['path'])}")
 
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
@@ -161,11 +165,12 @@ _worker = {}
 
 def start_worker():
     import subprocess
-    import tempfile
+
+    from xstilts.worker import socket_dir
 
     if not workflow.local_exec or os.environ.get("XSTILTS_WORKER") == "0":
         return
-    sock = os.path.join(tempfile.mkdtemp(prefix="xstilts-"), "worker.sock")
+    sock = os.path.join(socket_dir(), "worker.sock")  # removed by the worker when it stops
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     _worker["proc"] = subprocess.Popen([sys.executable, "-m", "xstilts.worker", sock], env=env,
                                        stdin=subprocess.DEVNULL)

@@ -121,9 +121,11 @@ def load_encoder(model_dir_or_name: str | Path | Encoder) -> Encoder:
         return model_dir_or_name
     from transformers import AutoModel, AutoTokenizer
 
+    from xstilts.config import ConfigError, model_path_problem
+
     name = str(model_dir_or_name)
-    if Path(name).exists() and not Path(name).is_dir():
-        raise FileNotFoundError(f"encoder '{name}' is a file; expected a model directory")
+    if model_path_problem(name):
+        raise ConfigError(f"encoder: {model_path_problem(name)}")
     tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
     model = AutoModel.from_pretrained(name, use_safetensors=True, trust_remote_code=False)
     model.eval()

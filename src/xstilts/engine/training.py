@@ -4,14 +4,16 @@
 - Single task: Trainer's `group_by_length` sampler. Multi-task: a deterministic batch sampler
   draws the task of every batch from `samplers.TaskSampler` and takes the task's next
   length-grouped batch; `mlm` in the mix gets masked-LM collation for its batches only.
-- Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the latest one,
+- Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the newest usable
+  one (`engine.checkpoints`: sealed, validated, broken ones skipped; the two newest are kept),
   exact from any step (mid-epoch too: `XTrainer._get_train_sampler`);
   a non-finite loss stops the job (`NonFiniteLossError`); `inject_nan_at_step` (hparam) or
   `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
 - Optional wall-clock budget (`TimeBudget`, e.g. from a SLURM job's runtime): when it is used up,
   training saves a checkpoint of the current step and raises `TimeBudgetExceeded` (no output);
   a rerun resumes from that step. `XSTILTS_RUNTIME_MINUTE_S` (env; seconds per runtime minute,
-  default 60) shrinks budgets for tests.
+  default 60) shrinks budgets for tests. SIGTERM/SIGUSR1 (`engine.signals`) do the same at the
+  next step boundary and raise `Preempted`.
 - With `eval_task`: dev evaluation every `eval_every` steps, best checkpoint kept, early stopping.
 - Output, written atomically (temp dir + rename) and last: the best full model with head
   (target fine-tuning) or the encoder only (intermediate / pretraining), the tokenizer,
@@ -34,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from xstilts.engine import checkpoints
+from xstilts.engine.signals import Preempted, StopRequest, stop_callback
 from xstilts.registry import TaskSpec
 
 log = logging.getLogger("xstilts.engine.training")
@@ -53,7 +57,7 @@ HPARAM_DEFAULTS: dict[str, Any] = {
 # Hparams that do not change the result (excluded from the scratch-dir fingerprint).
 NON_RESULT_HPARAMS = {"logging", "eval_batch_size", "inject_nan_at_step", "kill_at_step",
                       "save_every", "keep_checkpoints"}
-RUN_CONFIG = "xstilts_run.json"
+RUN_CONFIG = checkpoints.RUN_CONFIG
 EPOCH_ORDER = "xstilts_epoch_order.json"  # in each checkpoint: see XTrainer._get_train_sampler
 # Share of a job's runtime that training may use; the rest is for loading, evaluating, saving.
 RUNTIME_BUDGET_FRACTION = 0.9
@@ -319,11 +323,22 @@ def _trainer_class() -> Any:
             return list(inner)
 
         def _save_checkpoint(self, model: Any, trial: Any) -> None:
+            from xstilts.atomic import write_atomic
+
+            folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
             if self.xs_epoch_rng is not None:
-                folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / EPOCH_ORDER).write_text(json.dumps(self.xs_epoch_rng), "utf-8")
+                write_atomic(folder / EPOCH_ORDER, json.dumps(self.xs_epoch_rng))
             super()._save_checkpoint(model, trial)
+            if folder.is_dir():
+                checkpoints.seal(folder)  # complete: what a resume may use
+
+        def _run_epoch(self, *args: Any, **kwargs: Any) -> Any:
+            # Resumed from the final checkpoint: no further step (Trainer would run one more
+            # when the epochs are fractional: "step 13/12").
+            if self.state.global_step >= self.state.max_steps > 0:
+                self.control.should_training_stop = True
+                return None
+            return super()._run_epoch(*args, **kwargs)
 
         def get_train_dataloader(self) -> Any:
             if self.xs_batch_sampler is None:
@@ -491,28 +506,8 @@ def _encoder_digest(encoder_path: str) -> str:
 
 
 def _prepare_scratch(scratch: Path, fingerprint: dict) -> str | None:
-    """Latest checkpoint to resume from (None: fresh start); stale runs are wiped."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    scratch.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode())
-    marker = scratch / RUN_CONFIG
-    current = {"digest": digest.hexdigest(), "config": fingerprint}
-    if marker.is_file():
-        previous = json.loads(marker.read_text("utf-8"))
-        if previous.get("digest") != current["digest"]:
-            log.warning("scratch dir %s holds checkpoints of a different run; removing them",
-                        scratch)
-            for child in scratch.iterdir():
-                if child.is_dir() and child.name.startswith("checkpoint-"):
-                    shutil.rmtree(child)
-    marker.write_text(json.dumps(current, sort_keys=True, default=str, indent=1), "utf-8")
-    last = get_last_checkpoint(str(scratch))
-    if last is not None and not (Path(last) / "trainer_state.json").is_file():
-        log.warning("ignoring incomplete checkpoint %s", last)
-        shutil.rmtree(last)
-        return _prepare_scratch(scratch, fingerprint)
-    return last
+    """Checkpoint to resume from (None: fresh start); see `engine.checkpoints.prepare`."""
+    return checkpoints.prepare(scratch, fingerprint)
 
 
 def _labels_for(task: TrainTask) -> list[str] | None:
@@ -578,6 +573,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     import transformers
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments
 
+    from xstilts.config import ConfigError, model_path_problem
     from xstilts.engine.featurize import featurize
     from xstilts.engine.modeling import (
         MultiTaskModel,
@@ -588,6 +584,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     )
     from xstilts.engine.predict import ENGINE_CONFIG, limit_threads, quiet_progress_bars
 
+    if model_path_problem(encoder_path):
+        raise ConfigError(f"encoder: {model_path_problem(encoder_path)}")
     _ensure_log_handler()
     quiet_progress_bars()
     t0 = time.time()
@@ -697,7 +695,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         lr_scheduler_type=hp["lr_scheduler"], max_grad_norm=float(hp["max_grad_norm"]),
         logging_strategy="steps", logging_steps=int(hp["logging"]),
         save_strategy="steps", save_steps=max(1, save_steps),
-        save_total_limit=2 if dev else 1,
+        save_total_limit=2,  # a broken newest checkpoint falls back to the one before
         eval_strategy="steps" if dev else "no", eval_steps=eval_every if dev else None,
         load_best_model_at_end=bool(dev), metric_for_best_model="eval_score" if dev else None,
         greater_is_better=True if dev else None, restore_callback_states_from_checkpoint=True,
@@ -716,6 +714,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         callbacks.append(budget)
     if hp["kill_at_step"]:
         callbacks.append(Kill(int(hp["kill_at_step"])))
+    stop = StopRequest()
+    callbacks.append(stop_callback(stop))
     if args.disable_tqdm:  # LossLog writes the loss lines; drop Trainer's raw dict printer
         from transformers.trainer_callback import PrinterCallback
 
@@ -745,8 +745,13 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     if time_budget is not None:
         log.info("time budget: %.0fs, %.0fs left", time_budget.seconds,
                  time_budget.seconds - time_budget.elapsed())
-    result = trainer.train(resume_from_checkpoint=resume)
+    with stop.installed():
+        result = trainer.train(resume_from_checkpoint=resume)
     state = trainer.state
+    if stop.stopped_at is not None:
+        raise Preempted(
+            f"received {stop.name}: stopped at step {stop.stopped_at} of {state.max_steps} "
+            f"after saving it in {scratch}; a rerun resumes from step {stop.stopped_at}")
     early_stopped = any(  # (a resumed Trainer replaces stateful callbacks by restored copies)
         isinstance(cb, EarlyStoppingCallback)
         and cb.early_stopping_patience_counter >= cb.early_stopping_patience
