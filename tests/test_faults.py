@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -429,3 +430,282 @@ def test_job_out_of_runtime_succeeds_under_retries_with_the_uninterrupted_result
     scores = [json.loads((r / "scores" / XNLI / "scores.json").read_text())
               for r in (run["ref"], run["run"])]
     assert scores[0] == scores[1]
+
+
+# ------------------------------------------------------------------ 5. self-healing scratch (#16)
+def _train(tmp: Path, tag: str, hparams: dict, names=("cls",), n: int = 48, **kw
+           ) -> tuple[Path, Path, dict]:
+    from test_engine_training import run, task
+
+    return run(tmp, tag, [task(name, n) for name in names], hparams, **kw)
+
+
+HEAL = {"max_steps": 12, "save_every": 3}
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> dict:
+    """The uninterrupted reference of the healing tests."""
+    from test_engine_training import weights
+
+    out, _, summary = _train(tmp_path_factory.mktemp("full"), "full", HEAL)
+    return {"weights": weights(out), "summary": summary}
+
+
+def _killed(tmp: Path, at: int = 10) -> Path:
+    """A run SIGKILLed (simulated) before step `at` + 1: scratch holds checkpoints 6 and 9."""
+    from xstilts.engine.training import SimulatedKill
+
+    with pytest.raises(SimulatedKill):
+        _train(tmp, "a", {**HEAL, "kill_at_step": at})
+    return tmp / "scratch-a"
+
+
+def _same_weights(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_two_newest_checkpoints_are_kept(tmp_path):
+    scratch = _killed(tmp_path)
+    assert sorted(p.name for p in scratch.glob("checkpoint-*")) == ["checkpoint-6",
+                                                                     "checkpoint-9"]
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(0, path.stat().st_size // 2)])
+
+
+BROKEN = {  # what breaks the newest checkpoint -> the reason the log line gives
+    "trainer_state.json": "trainer_state.json has",
+    "xstilts_epoch_order.json": "xstilts_epoch_order.json has",
+    "model.safetensors": "model.safetensors has",
+    "optimizer.pt": "optimizer.pt has",
+    "rng_state.pth": "rng_state.pth has",
+    "unsealed": "not sealed",
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN))
+def test_broken_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, full_run, caplog,
+                                                                 broken):
+    from test_engine_training import weights
+
+    scratch = _killed(tmp_path)
+    newest = scratch / "checkpoint-9"
+    if broken == "unsealed":
+        (newest / "xstilts_checkpoint.json").unlink()  # killed while Trainer wrote it
+    else:
+        _truncate(newest / broken)
+    caplog.set_level("INFO", logger="xstilts.engine.training")
+    out, _, summary = _train(tmp_path, "a", HEAL)
+    lines = [r.getMessage() for r in caplog.records if "skipped checkpoint-9" in r.getMessage()]
+    assert len(lines) == 1 and BROKEN[broken] in lines[0], caplog.text
+    print(lines[0])
+    assert summary["resumed_from_step"] == 6
+    assert _same_weights(weights(out), full_run["weights"])
+
+
+def test_no_usable_checkpoint_starts_fresh(tmp_path, full_run, caplog):
+    from test_engine_training import weights
+
+    scratch = _killed(tmp_path)
+    for folder in scratch.glob("checkpoint-*"):
+        _truncate(folder / "model.safetensors")
+    caplog.set_level("INFO", logger="xstilts.engine.training")
+    out, _, summary = _train(tmp_path, "a", HEAL)
+    assert "starting fresh" in caplog.text and "no usable checkpoint" in caplog.text
+    assert summary["resumed_from_step"] is None
+    assert _same_weights(weights(out), full_run["weights"])
+
+
+@pytest.mark.parametrize("fingerprint", ["empty", "garbage", "missing"])
+def test_unreadable_or_missing_run_fingerprint_starts_fresh(tmp_path, caplog, fingerprint):
+    """Disk full at job start left xstilts_run.json at 0 bytes (or it is gone): never resume,
+    even less a checkpoint of another configuration (here: another learning rate)."""
+    from xstilts.engine.training import SimulatedKill
+
+    with pytest.raises(SimulatedKill):
+        _train(tmp_path, "a", {**HEAL, "lr": 1e-3, "kill_at_step": 7})
+    marker = tmp_path / "scratch-a" / "xstilts_run.json"
+    if fingerprint == "missing":
+        marker.unlink()
+    else:
+        marker.write_bytes(b"" if fingerprint == "empty" else b"\x00{not json")
+    caplog.set_level("INFO", logger="xstilts.engine.training")
+    _, _, summary = _train(tmp_path, "a", HEAL)
+    assert summary["resumed_from_step"] is None
+    assert "starting fresh" in caplog.text and "xstilts_run.json" in caplog.text
+    assert json.loads(marker.read_text())["digest"]  # rewritten (atomically)
+
+
+def test_resume_from_the_final_checkpoint_trains_no_extra_step(tmp_path, caplog):
+    """1.5 epochs of 8 batches = 12 steps; the job died while writing its output."""
+    from test_engine_training import weights
+
+    hp = {"epochs": 1.5, "save_every": 3, "keep_checkpoints": True, "logging": 1}
+    out, _, first = _train(tmp_path, "a", hp, n=64)
+    before = weights(out)
+    shutil.rmtree(out)
+    caplog.set_level("INFO", logger="xstilts.engine.training")
+    out, _, second = _train(tmp_path, "a", hp, n=64)
+    assert first["steps"] == first["max_steps"] == 12
+    assert "resuming from step 12" in caplog.text
+    assert (second["steps"], second["max_steps"]) == (12, 12), second
+    assert not re.search(r"step 13/12", caplog.text)
+    assert second["final_loss"] == first["final_loss"]
+    assert _same_weights(weights(out), before)
+
+
+# ------------------------------------------------------------------ 6. SIGTERM / SIGUSR1
+def _signal_at_batch(monkeypatch, signum: int, batch: int) -> None:
+    """Send `signum` to this process while the `batch`-th training batch is collated."""
+    from xstilts.engine import training
+
+    calls = {"n": 0}
+    inner = training.FormatCollator.__call__
+
+    def collate(self, features):
+        calls["n"] += 1
+        if calls["n"] == batch:
+            os.kill(os.getpid(), signum)
+        return inner(self, features)
+
+    monkeypatch.setattr(training.FormatCollator, "__call__", collate)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["TERM", "USR1"])
+def test_stop_signal_saves_the_step_and_a_rerun_resumes_exactly(tmp_path, full_run,
+                                                                monkeypatch, signum):
+    from test_engine_training import weights
+
+    from xstilts.engine.signals import Preempted
+
+    before = signal.getsignal(signum)
+    _signal_at_batch(monkeypatch, signum, 5)
+    with pytest.raises(Preempted) as info:
+        _train(tmp_path, "a", HEAL)
+    print(info.value)
+    assert signal.getsignal(signum) == before  # handler restored
+    match = re.fullmatch(rf"received {signal.Signals(signum).name}: stopped at step (\d+) of 12 "
+                         r"after saving it in \S+; a rerun resumes from step \1", str(info.value))
+    assert match, str(info.value)
+    step = int(match.group(1))  # the step during which the batch (collated ahead) was drawn
+    assert step in (4, 5)
+    assert not (tmp_path / "out-a").exists()
+    assert (tmp_path / "scratch-a" / f"checkpoint-{step}" / "xstilts_checkpoint.json").is_file()
+    monkeypatch.undo()
+    out, _, summary = _train(tmp_path, "a", HEAL)
+    assert summary["resumed_from_step"] == step
+    assert _same_weights(weights(out), full_run["weights"])
+
+
+def test_sigterm_outside_training_ends_the_stage_with_one_line(tmp_path, capsys, monkeypatch):
+    """SIGTERM while a stage writes its output: one line, 128 + 15, no temp folder left."""
+    from xstilts import cli
+    from xstilts.atomic import atomic_dir
+    from xstilts.stages import labels
+
+    out = tmp_path / "labels" / "xnli"
+
+    def run(spec):
+        with atomic_dir(out) as tmp:
+            (tmp / "test-en.json").write_text("{}")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # (the handler raises first)
+
+    monkeypatch.setattr(labels, "run", run)
+    status = cli.main(["labels", "--spec", "{}"], allow_worker=False)
+    err = capsys.readouterr().err
+    assert status == 128 + signal.SIGTERM
+    assert err.strip() == "xstilts labels: error: received SIGTERM; stopped (nothing written)"
+    assert not out.exists() and list((tmp_path / "labels").iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_sigterm_to_a_finetune_process_checkpoints_and_the_rerun_finishes(
+        finetune_inputs, resumed_finetune, tmp_path):
+    """A real `xstilts finetune` process, SIGTERMed as SLURM does before SIGKILL."""
+    proc = _finetune(finetune_inputs, tmp_path, tmp_path / "term.log")
+    try:
+        _wait_for(lambda: re.search(r"step \d+/60 loss", (tmp_path / "term.log").read_text()),
+                  proc, 240, "the first logged step")
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = (tmp_path / "term.log").read_text()
+    assert status == 1, log
+    assert "Traceback" not in log
+    errors = [x for x in log.splitlines() if x.startswith("xstilts finetune: error:")]
+    assert len(errors) == 1, log
+    print(errors[0])
+    step = int(re.search(r"stopped at step (\d+) of 60", errors[0]).group(1))
+    assert _complete_checkpoints(tmp_path / "scratch")[-1] == step
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.tmp*"))
+    rerun = _finetune(finetune_inputs, tmp_path, tmp_path / "rerun.log")
+    assert rerun.wait(timeout=300) == 0, (tmp_path / "rerun.log").read_text()
+    assert f"resuming from step {step} (" in (tmp_path / "rerun.log").read_text()
+    wa, wb = (load_file(str(p / "model.safetensors"))
+              for p in (resumed_finetune["full"], tmp_path / "out"))
+    assert _same_weights(wa, wb)
+
+
+# ------------------------------------------------------------------ 7. a clean workspace
+def test_temp_folders_of_a_killed_writer_are_removed_by_the_next(tmp_path):
+    from xstilts.atomic import atomic_dir
+
+    out = tmp_path / "out"
+    stale = tmp_path / ".out.tmpk1ll3d"  # SIGKILL during the final write
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"partial")
+    other = tmp_path / ".outer.tmpxyz"  # another output's: not touched
+    other.mkdir()
+    with atomic_dir(out) as tmp:
+        (tmp / "done").write_text("1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".outer.tmpxyz", "out"]
+
+
+def test_worker_removes_its_socket_folder(tmp_path, monkeypatch):
+    from xstilts import worker
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = worker.socket_dir()
+    assert folder.parent == tmp_path and folder.name.startswith("xstilts-")
+    proc = subprocess.Popen([sys.executable, "-m", "xstilts.worker", str(folder / "worker.sock"),
+                             "--cold"], env=_env())
+    try:
+        _wait_for(lambda: (folder / "worker.sock").exists(), proc, 60, "the worker socket")
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not folder.exists()
+
+
+def test_stale_worker_folders_are_removed(tmp_path):
+    from xstilts import worker
+
+    dead, fresh = tmp_path / "xstilts-dead", tmp_path / "xstilts-starting"
+    for folder in (dead, fresh):
+        folder.mkdir()
+    (dead / "worker.sock").touch()  # no one listens
+    old = time.time() - 2 * worker.STALE_S
+    os.utime(dead, (old, old))
+    assert worker.remove_stale(tmp_path) == [dead]
+    assert fresh.exists() and not dead.exists()
+
+
+def test_missing_local_model_path_is_named(tmp_path):
+    from test_engine_training import FAST, task
+
+    from xstilts.config import ConfigError
+    from xstilts.engine.training import train
+
+    for path, message in [("assets/models/tinyy", "local model folder 'assets/models/tinyy' "
+                                                  "does not exist"),
+                          (str(tmp_path / "nope"), "does not exist")]:
+        with pytest.raises(ConfigError, match=message):
+            train([task("cls")], path, tmp_path / "out", tmp_path / "scratch",
+                  {**FAST, "max_steps": 2}, seed=0, threads=1)
