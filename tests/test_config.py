@@ -260,13 +260,3 @@ def test_snakemake_rejects_duplicate_keys_before_planning(tmp_path):
     assert proc.returncode != 0
     assert "duplicate key 'seeds'" in proc.stdout + proc.stderr
 
-
-def test_snakemake_names_a_missing_local_model_folder(tmp_path):
-    config = default_config()
-    config["models"]["tiny"]["path"] = "assets/models/tinyy"
-    write_config(tmp_path, config)
-    proc = snakemake(tmp_path, "--dry-run", check=False)
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
-    assert "models.tiny.path: local model folder 'assets/models/tinyy' does not exist" in text
-    assert "Repo id" not in text

@@ -709,3 +709,26 @@ def test_missing_local_model_path_is_named(tmp_path):
         with pytest.raises(ConfigError, match=message):
             train([task("cls")], path, tmp_path / "out", tmp_path / "scratch",
                   {**FAST, "max_steps": 2}, seed=0, threads=1)
+
+
+def test_slurm_profile_asks_for_a_signal_before_the_time_limit():
+    """The executor plugin passes `slurm_extra` to sbatch and accepts `--signal` there; the
+    signal (no `B:`) goes to the job step (srun: Snakemake, which waits for its job on SIGTERM,
+    and the stage, which `exec` put in place of the shell)."""
+    from types import SimpleNamespace
+
+    import yaml
+    from snakemake_executor_plugin_slurm.validation import validate_slurm_extra
+
+    from xstilts.engine.signals import SIGNALS
+
+    profile = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text("utf-8"))
+    extra = profile["default-resources"]["slurm_extra"]
+    match = re.fullmatch(r"'--signal=(\w+)@(\d+)'", extra)
+    assert match, extra
+    assert getattr(signal, f"SIG{match.group(1)}") in SIGNALS
+    assert int(match.group(2)) >= 60
+    assert match.group(1) == "TERM"  # USR1 would end the job step's Snakemake (default action)
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text("utf-8")
+    assert re.search(r'^XSTILTS = f".* exec python -m xstilts"$', common, re.M)
+    validate_slurm_extra(SimpleNamespace(resources=SimpleNamespace(slurm_extra=extra[1:-1])))

@@ -292,4 +292,35 @@ def test_checkout_path_with_a_space_is_quoted(tmp_path):
     workdir.mkdir()
     for command in _dry_run_commands(workdir, repo / "Snakefile"):
         tokens = shlex.split(command)
-        assert tokens[0].startswith("PYTHONPATH=") and tokens[1] == "python", command
+        python = 2 if tokens[1] == "exec" else 1  # stages `exec` (see common.smk)
+        assert tokens[0].startswith("PYTHONPATH=") and tokens[python] == "python", command
+
+
+@pytest.mark.parametrize("name", ["mnlix\n", "tiny\n", "de\n", "mnli\r", "\nmnli"])
+def test_names_ending_in_a_newline_are_rejected(name):
+    """Python's `$` matches before a final newline: a recipe "mnlix\\n" would split a job's
+    shell command in two. Every name check matches the whole string."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    from xstilts import config as cfg
+    from xstilts import registry
+
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    name_schema = schema["definitions"]["name"]
+    assert not Draft202012Validator(name_schema).is_valid(name)
+    assert not cfg.SAFE_NAME.fullmatch(name)
+    with pytest.raises(cfg.ConfigError):
+        cfg._check_name(name, "intermediate")
+    with pytest.raises(registry.RegistryError):
+        registry.registry({name: {"format": "classification", "role": "target",
+                                  "metric": "accuracy", "labels": ["a"]}})
+    with pytest.raises(registry.RegistryError, match="invalid code"):
+        registry.registry({"xnli": {"languages": ["en", name.strip() + "\n"]}})
+    config = default_config()
+    config["intermediate"] = {name: {"tasks": ["mnli"]}}
+    with pytest.raises(Exception, match="intermediate|does not match"):
+        from snakemake.utils import validate
+
+        validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+        cfg.check(config)

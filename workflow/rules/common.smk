@@ -28,7 +28,9 @@ except xcfg.ConfigError as err:
 # Rules run the library of this checkout (installed or not, conda env or not).
 SRC = os.path.join(workflow.basedir, "src")
 PYTHON = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} python"
-XSTILTS = f"{PYTHON} -m xstilts"
+# `exec`: the stage replaces the job's shell, so that SIGTERM (SLURM preemption, `--signal` before
+# the time limit) reaches it first instead of ending the shell (training then saves the step).
+XSTILTS = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} exec python -m xstilts"
 CONDA_ENV = "../../envs/xstilts.yaml"
 
 # A relative model path is looked up in the working directory, then in this checkout (where the
@@ -39,10 +41,6 @@ for _entry in config["models"].values():
             and not os.path.exists(_path) \
             and os.path.isdir(os.path.join(workflow.basedir, _path)):
         _entry["path"] = os.path.join(workflow.basedir, _path)
-for _model, _entry in config["models"].items():
-    if _entry["init"] == "path" and xcfg.model_path_problem(_entry.get("path") or ""):
-        sys.exit(f"xstilts: invalid config: models.{_model}.path: "
-                 f"{xcfg.model_path_problem(_entry['path'])}")
 
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
