@@ -149,6 +149,35 @@ def _corrupt(root: Path, case: str) -> tuple[str, str]:
     if case == "missing-file":
         (x / "xnli" / "dev-en.tsv").unlink()
         return "finetune", "xnli"
+    if case == "stray-quote-tsv":
+        path = x / "xnli" / "test-dano.tsv"
+        _rewrite_line(path, 2, b'"' + path.read_bytes().split(b"\n")[2])
+        return "labels", "xnli"
+    if case == "huge-field-tsv":
+        path = x / "pawsx" / "test-dano.tsv"
+        _rewrite_line(path, 1, b"x" * 10_000_000 + b"\ty\t1")
+        return "labels", "pawsx"
+    if case == "folder-for-file":
+        path = x / "xnli" / "test-dano.tsv"
+        path.unlink()
+        path.mkdir()
+        return "labels", "xnli"
+    if case == "answer-start-not-int":
+        path = x / "tydiqa" / "tydiqa-goldp-v1.1-train" / "tydiqa.goldp.en.train.json"
+        data = json.loads(path.read_bytes())
+        data["data"][0]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = "abc"
+        path.write_text(json.dumps(data))
+        return "finetune", "tydiqa"
+    if case == "null-text-jsonl":
+        path = root / "hub" / "mnli" / "train.jsonl"
+        row = json.loads(path.read_bytes().split(b"\n")[3])
+        row["premise"] = None
+        _rewrite_line(path, 3, json.dumps(row).encode())
+        return "intermediate", "mnli"
+    if case == "space-for-tab-conll":
+        path = x / "udpos" / "test-dano.tsv"
+        _rewrite_line(path, 1, path.read_bytes().split(b"\n")[1].replace(b"\t", b" "))
+        return "labels", "udpos"
     raise AssertionError(case)
 
 
@@ -165,6 +194,13 @@ DATA_CASES = [
     ("truncated-jsonl", [r"mnli/validation\.jsonl", r"line 2\b", r"invalid JSON"]),
     ("truncated-parquet", [r"mnli/train\.parquet", r"invalid or truncated parquet"]),
     ("missing-file", [r"xnli/dev-en\.tsv", r"(?i)no such file|not found|missing"]),
+    ("stray-quote-tsv", [r"xnli/test-dano\.tsv", r"lines? 3\b", r"stray '\"'"]),
+    ("huge-field-tsv", [r"pawsx/test-dano\.tsv", r"line 2\b", r"longer than \d+ characters"]),
+    ("folder-for-file", [r"xnli/test-dano\.tsv", r"is a directory, not a file"]),
+    ("answer-start-not-int", [r"tydiqa\.goldp\.en\.train\.json", r"qas\[0\]\.answers\[0\]",
+                              r'"abc" is not a non-negative integer']),
+    ("null-text-jsonl", [r"mnli/train\.jsonl", r"row 3\b", r"column 'premise' is null"]),
+    ("space-for-tab-conll", [r"udpos/test-dano\.tsv", r"line 2\b", r"no tab between token"]),
 ]
 
 
