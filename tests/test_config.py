@@ -114,8 +114,6 @@ HOSTILE = [
      "intermediate"),
     ("model-name-newline", lambda c: c["models"].update(
         {"tiny\n": {"init": "path", "path": "assets/models/tiny"}}), "models"),
-    ("task-override-newline", lambda c: c.update(tasks={"xnli\n": {"languages": ["de"]}}),
-     "tasks"),
     ("language-newline", lambda c: c.update(tasks={"xnli": {"languages": ["de\n"]}}),
      "tasks.xnli.languages"),
     ("lr-nan", lambda c: c["hparams"]["default"].update(lr=float("nan")), "hparams.default.lr"),

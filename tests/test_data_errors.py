@@ -131,7 +131,6 @@ def _case_files(root: Path, case: str) -> tuple[str, str, str]:
         return "xquad", "test", "de"
     if case.startswith("hub-qa-"):
         answers = {"hub-qa-answer-start-abc": {"text": ["Paris"], "answer_start": ["abc"]},
-                   "hub-qa-answers-null": None,
                    "hub-qa-answer-start-negative": {"text": ["Paris"], "answer_start": [-9]},
                    }[case]
         row = {"id": "q1", "title": "t", "context": "abc Paris xyz", "question": "Where?",
@@ -175,7 +174,6 @@ CASES = [
     ("squad-answer-text-null", [r"xquad\.de\.json", r"answers\[0\]\.text", r"got null"]),
     ("squad-context-null", [r"xquad\.de\.json", r"paragraphs\[0\]\.context", r"got null"]),
     ("hub-qa-answer-start-abc", [r"train\.jsonl", r"row 0", r"answer_start\[0\] \"abc\""]),
-    ("hub-qa-answers-null", [r"train\.jsonl", r"row 0", r"column 'answers'"]),
     ("hub-qa-answer-start-negative", [r"train\.jsonl", r"row 0", r"-9 is not a non-negative"]),
     ("null-text-jsonl", [r"train\.jsonl", r"row 1", r"column 'premise' is null"]),
 ]
