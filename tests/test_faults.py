@@ -671,7 +671,7 @@ def test_worker_removes_its_socket_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     folder = worker.socket_dir()
-    assert folder.parent == tmp_path and folder.name.startswith("xstilts-")
+    assert folder.parent == tmp_path and folder.name.startswith("xstilts-worker-")
     proc = subprocess.Popen([sys.executable, "-m", "xstilts.worker", str(folder / "worker.sock"),
                              "--cold"], env=_env())
     try:
@@ -687,14 +687,16 @@ def test_worker_removes_its_socket_folder(tmp_path, monkeypatch):
 def test_stale_worker_folders_are_removed(tmp_path):
     from xstilts import worker
 
-    dead, fresh = tmp_path / "xstilts-dead", tmp_path / "xstilts-starting"
-    for folder in (dead, fresh):
+    dead, fresh = tmp_path / "xstilts-worker-dead", tmp_path / "xstilts-worker-starting"
+    other = tmp_path / "xstilts-engine-test-x"  # e.g. a test session's: never touched
+    for folder in (dead, fresh, other):
         folder.mkdir()
     (dead / "worker.sock").touch()  # no one listens
     old = time.time() - 2 * worker.STALE_S
-    os.utime(dead, (old, old))
+    for folder in (dead, other):
+        os.utime(folder, (old, old))
     assert worker.remove_stale(tmp_path) == [dead]
-    assert fresh.exists() and not dead.exists()
+    assert fresh.exists() and other.exists() and not dead.exists()
 
 
 def test_missing_local_model_path_is_named(tmp_path):

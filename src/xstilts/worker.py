@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 ENV_VAR = "XSTILTS_WORKER"
-DIR_PREFIX = "xstilts-"  # socket folders made by `socket_dir`
+DIR_PREFIX = "xstilts-worker-"  # socket folders made by `socket_dir`
 STALE_S = 600  # a socket folder this old without a live worker is a killed run's
 _HEADER = struct.Struct("!I")
 
@@ -172,8 +172,8 @@ def serve(path: str | Path, warm: bool = True) -> None:
 
 
 def socket_dir() -> Path:
-    """A fresh private folder for the worker's socket (`<tmp>/xstilts-*`), after removing those
-    of workers that are gone (a SIGKILLed run cannot clean up after itself)."""
+    """A fresh private folder for the worker's socket (`<tmp>/xstilts-worker-*`), after
+    removing those of workers that are gone (a SIGKILLed run cannot clean up after itself)."""
     import tempfile
 
     remove_stale(Path(tempfile.gettempdir()))
@@ -181,7 +181,7 @@ def socket_dir() -> Path:
 
 
 def remove_stale(tmp: Path) -> list[Path]:
-    """Remove this user's `xstilts-*` socket folders under `tmp` whose worker no longer
+    """Remove this user's `xstilts-worker-*` socket folders under `tmp` whose worker no longer
     answers (older than `STALE_S`: a worker that is still starting has no socket yet)."""
     import shutil
     import time
