@@ -734,3 +734,23 @@ def test_slurm_profile_asks_for_a_signal_before_the_time_limit():
     common = (REPO / "workflow" / "rules" / "common.smk").read_text("utf-8")
     assert re.search(r'^XSTILTS = f".* exec python -m xstilts"$', common, re.M)
     validate_slurm_extra(SimpleNamespace(resources=SimpleNamespace(slurm_extra=extra[1:-1])))
+
+
+def test_a_finished_run_leaves_no_worker_folder(tmp_path):
+    """Each local run used to leave an empty `/tmp/xstilts-*` folder (the worker's socket)."""
+    from xstilts import grid
+
+    workdir, tmp = tmp_path / "run", tmp_path / "tmp"
+    workdir.mkdir()
+    tmp.mkdir()
+    write_config(workdir, small_config())
+    log = workdir / "snakemake.log"
+    env = {k: v for k, v in os.environ.items() if k != "XSTILTS_WORKER"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+         str(workdir), "--configfile", str(workdir / "config.yaml"), "--cores", "1",
+         grid.SYNTHETIC_DIR], capture_output=True, text=True, timeout=600,
+        env={**env, "PYTHONPATH": SRC, "TMPDIR": str(tmp)})
+    log.write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert list(tmp.iterdir()) == []

@@ -168,18 +168,23 @@ def start_worker():
 
     if not workflow.local_exec or os.environ.get("XSTILTS_WORKER") == "0":
         return
-    sock = os.path.join(socket_dir(), "worker.sock")  # removed by the worker when it stops
+    sock = os.path.join(socket_dir(), "worker.sock")
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    _worker["dir"] = os.path.dirname(sock)
     _worker["proc"] = subprocess.Popen([sys.executable, "-m", "xstilts.worker", sock], env=env,
                                        stdin=subprocess.DEVNULL)
     os.environ["XSTILTS_WORKER"] = sock
 
 
 def stop_worker():
+    import shutil
+
     proc = _worker.pop("proc", None)
     if proc is not None:
         proc.terminate()
         proc.wait(timeout=30)
+    if _worker.get("dir"):  # (a worker stopped while still starting leaves it)
+        shutil.rmtree(_worker.pop("dir"), ignore_errors=True)
 
 
 onstart:
