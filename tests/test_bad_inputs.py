@@ -338,3 +338,13 @@ def test_every_hparam_the_schema_accepts_is_known_to_the_engine():
     schema = yaml.safe_load(Path(SCHEMA).read_text(encoding="utf-8"))
     assert sorted(set(schema["definitions"]["hparams"]["properties"]) - set(HPARAM_DEFAULTS)) \
         == []
+
+
+def test_unwritable_output_fails_with_one_line(bench, tmp_path, capsys):
+    """A file where the output's folder should be (or a full disk): one line naming the path."""
+    blocker = tmp_path / "labels"
+    blocker.write_text("a file, not a folder")
+    status, err = _run_cli(capsys, "labels", _spec("labels", bench, tmp_path, "xnli"))
+    line = _error_line("labels", err)
+    print(line)
+    assert status == 1 and str(blocker) in line

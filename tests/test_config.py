@@ -133,6 +133,8 @@ HOSTILE = [
      "hparams.targets.mnli"),
     ("misspelt-resource-stage", lambda c: c["resources"].update(finetuen={"runtime": 5}),
      "finetuen"),
+    ("recipe-listed-twice", lambda c: c["models"]["tiny_random"].update(
+        recipes=["none", "none"]), "models.tiny_random.recipes[1]"),
     ("unknown-optimizer", lambda c: c["hparams"]["default"].update(optim="adamw_bogus"),
      "optim"),
 ]

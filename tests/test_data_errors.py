@@ -137,6 +137,11 @@ def _case_files(root: Path, case: str) -> tuple[str, str, str]:
                "answers": answers}
         _put(root / "hub" / "squad_v2" / "train.jsonl", json.dumps(row).encode() + b"\n")
         return "squad_v2", "train", "en"
+    if case in ("squad-qas-null", "squad-article-string"):
+        data = {"data": ["an article"]} if case == "squad-article-string" else \
+            {"data": [{"title": "t", "paragraphs": [{"context": "abc", "qas": None}]}]}
+        _put(x / "xquad" / "xquad.de.json", json.dumps(data).encode())
+        return "xquad", "test", "de"
     if case == "null-text-jsonl":
         _mnli_jsonl(root, [GOOD_MNLI, {**GOOD_MNLI, "premise": None, "idx": 1}])
         return "mnli", "train", "en"
@@ -176,6 +181,8 @@ CASES = [
     ("hub-qa-answer-start-abc", [r"train\.jsonl", r"row 0", r"answer_start\[0\] \"abc\""]),
     ("hub-qa-answer-start-negative", [r"train\.jsonl", r"row 0", r"-9 is not a non-negative"]),
     ("null-text-jsonl", [r"train\.jsonl", r"row 1", r"column 'premise' is null"]),
+    ("squad-qas-null", [r"xquad\.de\.json", r"paragraphs\[0\]\.qas: expected a list"]),
+    ("squad-article-string", [r"xquad\.de\.json", r"data\[0\]: expected an object"]),
 ]
 
 

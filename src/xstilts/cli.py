@@ -35,6 +35,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
 
     errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
+    errors.append(OSError)  # disk full, permissions, a file where a folder should be: names it
     return tuple(errors)
 
 

@@ -318,6 +318,7 @@ def check(config: dict) -> None:
                         f"known: {sorted(all_recipes)}"
                     )
     _check_studies(config, all_recipes)
+    _check_unique(config)
     for phase in ("default", "pretrain", "intermediate", "finetune"):
         _check_hparams((config.get("hparams") or {}).get(phase) or {}, f"hparams.{phase}")
     for task, values in ((config.get("hparams") or {}).get("targets") or {}).items():
@@ -335,6 +336,21 @@ def check(config: dict) -> None:
         if stage not in RESOURCE_STAGES:
             raise ConfigError(f"resources.{stage}: unknown stage {stage!r}; known: "
                               f"{list(RESOURCE_STAGES)}")
+
+
+def _check_unique(config: dict) -> None:
+    """Lists of names select: a name listed twice is a typo (or doubles jobs)."""
+    lists = {f"models.{m}.recipes": e.get("recipes") for m, e in config["models"].items()}
+    lists.update({"figures.per_language_recipes":
+                  (config.get("figures") or {}).get("per_language_recipes"),
+                  "robustness.recipes": (config.get("robustness") or {}).get("recipes"),
+                  "robustness.targets": (config.get("robustness") or {}).get("targets"),
+                  "alignment.recipes": (config.get("alignment") or {}).get("recipes")})
+    for key, values in lists.items():
+        if isinstance(values, list):
+            for j, value in enumerate(values):
+                if value in values[:j]:
+                    raise ConfigError(f"{key}[{j}]: {value!r} is listed twice")
 
 
 def _check_hparams(values: dict, key: str) -> None:

@@ -260,15 +260,22 @@ def load_split(task: TaskSpec | str, split: str, lang: str, source: dict[str, An
         labels = task_labels(task, source)
         unk = CCG_UNK if not task.labels and task.format == "tagging" else None
         with recording() as paths:
-            records = read_records(task, split, lang, source)
+            try:
+                records = read_records(task, split, lang, source)
+            except DataError:
+                raise
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as err:
+                # input of a shape no reader check foresaw: still one line naming the file
+                files = sorted({str(p) for p in paths if p.is_file()})
+                raise DataError(f"{', '.join(files) or where}: malformed data "
+                                f"({type(err).__name__}: {err}) ({where})") from None
         files = sorted({str(p) for p in paths if p.is_file()})
         at = f"{', '.join(files)} ({where})" if files else where
         try:
             return to_dataset(task, records, labels, at, unk)
         except DataError:
             raise
-        except (TypeError, ValueError, KeyError, AttributeError) as err:
-            # records of an unexpected shape (a reader let it through): still one line
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as err:
             raise DataError(f"{at}: malformed record ({type(err).__name__}: {err})") from None
 
     return _cached(_cache_key(task, split, lang, source), build)

@@ -230,12 +230,16 @@ def read_squad(path: Path) -> Rows:
         raise DataError(f"{path}: missing key 'data' (SQuAD layout)")
     rows: Rows = []
     for a, article in enumerate(data["data"]):
-        for p, par in enumerate(article.get("paragraphs", [])):
+        article = _json_dict(article, f"{path}: data[{a}]")
+        pars = _json_list(article.get("paragraphs", []), f"{path}: data[{a}].paragraphs")
+        for p, par in enumerate(pars):
             where = f"{path}: data[{a}].paragraphs[{p}]"
+            par = _json_dict(par, where)
             if "context" not in par or "qas" not in par:
                 raise DataError(f"{where}: missing key 'context' or 'qas'")
             context = _json_text(par["context"], f"{where}.context")
-            for q, qa in enumerate(par["qas"]):
+            for q, qa in enumerate(_json_list(par["qas"], f"{where}.qas")):
+                qa = _json_dict(qa, f"{where}.qas[{q}]")
                 for key in ("id", "question", "answers"):
                     if key not in qa:
                         raise DataError(f"{where}.qas[{q}]: missing key '{key}'")
@@ -246,6 +250,18 @@ def read_squad(path: Path) -> Rows:
                     "answers": squad_answers(qa["answers"], f"{where}.qas[{q}].answers"),
                 })
     return rows
+
+
+def _json_dict(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise DataError(f"{where}: expected an object, got {json.dumps(value)[:40]}")
+    return value
+
+
+def _json_list(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise DataError(f"{where}: expected a list, got {json.dumps(value)[:40]}")
+    return value
 
 
 def _json_text(value: Any, where: str) -> str:
