@@ -556,6 +556,24 @@ def test_resume_from_the_final_checkpoint_trains_no_extra_step(tmp_path, caplog)
     assert _same_weights(weights(out), before)
 
 
+def test_resume_after_an_early_stop_trains_no_further(tmp_path):
+    """Early stopping ended training at step 4 of 40; the job died while writing its output.
+    The rerun must give the same result, not train (and maybe pick another best model) on."""
+    from test_engine_training import run, task, weights
+
+    t = task("cls", 48, dev=8)
+    hp = {"max_steps": 40, "eval_every": 2, "early_stopping_patience": 1,
+          "keep_checkpoints": True, "lr": 5e-2}
+    out, _, first = run(tmp_path, "a", [t], hp, eval_task=t)
+    assert first["steps"] < 40  # stopped early
+    before = weights(out)
+    shutil.rmtree(out)
+    out, _, second = run(tmp_path, "a", [t], hp, eval_task=t)
+    assert second["resumed_from_step"] == first["steps"]
+    assert (second["steps"], second["best_step"]) == (first["steps"], first["best_step"])
+    assert _same_weights(weights(out), before)
+
+
 # ------------------------------------------------------------------ 6. SIGTERM / SIGUSR1
 def _signal_at_batch(monkeypatch, signum: int, batch: int) -> None:
     """Send `signum` to this process while the `batch`-th training batch is collated."""

@@ -293,6 +293,7 @@ def _trainer_class() -> Any:
             self.xs_last_eval: dict[str, float] = {}
             self.xs_epoch_rng: dict[str, Any] | None = None  # this epoch's order: its RNG state
             self.xs_replay: dict[str, Any] | None = None  # the same, read from a checkpoint
+            self.xs_finished = False  # resumed from a checkpoint where training had stopped
 
         def _get_train_sampler(self, train_dataset: Any = None) -> Any:
             """Exact resume in the middle of an epoch after the first: the length-grouped
@@ -334,8 +335,8 @@ def _trainer_class() -> Any:
 
         def _run_epoch(self, *args: Any, **kwargs: Any) -> Any:
             # Resumed from the final checkpoint: no further step (Trainer would run one more
-            # when the epochs are fractional: "step 13/12").
-            if self.state.global_step >= self.state.max_steps > 0:
+            # when the epochs are fractional: "step 13/12", and go on after an early stop).
+            if self.state.global_step >= self.state.max_steps > 0 or self.xs_finished:
                 self.control.should_training_stop = True
                 return None
             return super()._run_epoch(*args, **kwargs)
@@ -739,6 +740,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         resumed_step = json.loads((Path(resume) / "trainer_state.json").read_text())[
             "global_step"]
         log.info("resuming from step %d (%s)", resumed_step, resume)
+        trainer.xs_finished = checkpoints.early_stopped(resume)
         order = Path(resume) / EPOCH_ORDER
         if order.is_file():
             trainer.xs_replay = json.loads(order.read_text("utf-8"))
