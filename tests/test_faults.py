@@ -482,6 +482,10 @@ BROKEN = {  # what breaks the newest checkpoint -> the reason the log line gives
     "optimizer.pt": "optimizer.pt has",
     "rng_state.pth": "rng_state.pth has",
     "unsealed": "not sealed",
+    # same size, damaged content (a bad disk block, a copy broken midway)
+    "optimizer.pt:damaged": "optimizer.pt: corrupt member",
+    "model.safetensors:damaged": "model.safetensors: ",
+    "trainer_state.json:damaged": "trainer_state.json: unreadable",
 }
 
 
@@ -494,6 +498,12 @@ def test_broken_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, full_
     newest = scratch / "checkpoint-9"
     if broken == "unsealed":
         (newest / "xstilts_checkpoint.json").unlink()  # killed while Trainer wrote it
+    elif broken.endswith(":damaged"):
+        path = newest / broken.split(":")[0]
+        data = bytearray(path.read_bytes())
+        start = 0 if path.suffix != ".pt" else len(data) // 2
+        data[start:start + 256] = b"\xa5" * 256
+        path.write_bytes(bytes(data))
     else:
         _truncate(newest / broken)
     caplog.set_level("INFO", logger="xstilts.engine.training")
