@@ -260,3 +260,12 @@ def test_snakemake_rejects_duplicate_keys_before_planning(tmp_path):
     assert proc.returncode != 0
     assert "duplicate key 'seeds'" in proc.stdout + proc.stderr
 
+
+
+def test_cost_reads_the_config_strictly(tmp_path, capsys):
+    from xstilts.cost import main
+
+    path = tmp_path / "config.yaml"
+    path.write_text((REPO / "config.yaml").read_text("utf-8") + "seeds: [1, 2, 3]\n", "utf-8")
+    assert main(["--config", str(path)]) == 1
+    assert "duplicate key 'seeds'" in capsys.readouterr().err
