@@ -55,7 +55,7 @@ def problem(folder: Path) -> str | None:
     try:
         files = json.loads((folder / SEAL).read_text("utf-8"))["files"]
     except FileNotFoundError:
-        return "not sealed (interrupted while it was written?)"
+        return "not sealed: interrupted while it was written"
     except (OSError, ValueError, KeyError, TypeError) as err:
         return f"{SEAL} unreadable ({type(err).__name__})"
     if "trainer_state.json" not in files:
