@@ -9,13 +9,12 @@ import pytest
 import torch
 from datasets import Dataset, DatasetDict
 
+from xstilts.engine.device import enable_tf32, resolve_device, resolve_precision
 from xstilts.engine.retrieval import (
     Encoder,
     embed_all_layers,
     length_batches,
     load_encoder,
-    resolve_device,
-    resolve_precision,
     run_retrieval,
     truncated,
 )
@@ -169,6 +168,13 @@ def test_device_and_precision_resolution(monkeypatch):
     assert resolve_precision(torch.device("cuda")) == "bf16"
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert resolve_precision(torch.device("cuda")) == "fp16"
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (7, 0))
+    assert not enable_tf32() and not torch.backends.cuda.matmul.allow_tf32  # V100: no TF32
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (8, 0))
+    assert enable_tf32() and torch.backends.cuda.matmul.allow_tf32  # A100
+    assert torch.backends.cudnn.allow_tf32
 
 
 def test_encoder_defaults_to_the_cpu_in_fp32():

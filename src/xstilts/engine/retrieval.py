@@ -34,11 +34,10 @@ import numpy as np
 import torch
 
 from xstilts.data.schema import DataError
+from xstilts.engine.device import Precision, autocast, resolve_device, resolve_precision
 
 Pooling = Literal["mean", "cls", "max"]
 POOLINGS: tuple[str, ...] = ("mean", "cls", "max")
-Precision = Literal["fp32", "bf16", "fp16"]
-PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16")
 # Sentences per batch and padded tokens per batch on an accelerator (length-sorted batches; the
 # token budget keeps long batches from running out of memory, short ones fill the device).
 ACCELERATOR_BATCH_SIZE = 256
@@ -74,40 +73,6 @@ class Encoder:
         if "roberta" in str(getattr(config, "model_type", "")):
             limit -= int(config.pad_token_id or 0) + 1
         return int(limit)
-
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """The job's device: `None`/"auto" = the first CUDA device if there is one, else the CPU.
-
-    An explicit accelerator that is not available is an error (one line), not a silent CPU run.
-    """
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device '{device}': CUDA is not available on this machine")
-    return dev
-
-
-def resolve_precision(device: torch.device, precision: str | None = None) -> Precision:
-    """Inference precision: "auto" = bf16 autocast on a CUDA device that supports it (fp16
-    otherwise), fp32 on the CPU; "fp32" | "bf16" | "fp16" force one (bf16 also runs on CPU)."""
-    precision = precision or "auto"
-    if precision not in PRECISIONS + ("auto",):
-        raise ValueError(f"precision must be one of {PRECISIONS + ('auto',)}, got '{precision}'")
-    if precision != "auto":
-        return precision  # type: ignore[return-value]
-    if device.type != "cuda":
-        return "fp32"
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-
-
-def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """`torch.autocast` for a reduced precision on `device`; a no-op for fp32."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def default_layer(num_hidden_layers: int) -> int:
