@@ -32,6 +32,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
 
     errors += [NonFiniteLossError, TimeBudgetExceeded]
+    from xstilts.tracking import TrackingError
+
+    errors.append(TrackingError)
     return tuple(errors)
 
 

@@ -31,6 +31,10 @@ for _entry in config["models"].values():
             and os.path.isdir(os.path.join(workflow.basedir, _path)):
         _entry["path"] = os.path.join(workflow.basedir, _path)
 
+# Training jobs read the tracking settings from the environment, not their params: switching
+# tracking on or off reruns nothing (xstilts.tracking).
+os.environ["XSTILTS_TRACKING"] = xcfg.canonical_json(config.get("tracking") or {})
+
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
 TRAINED_TARGETS = xcfg.trained_targets(config)

@@ -605,7 +605,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
           scratch_dir: str | Path, hparams: dict[str, Any], seed: int, threads: int,
           sampler: dict[str, Any] | None = None, eval_task: TrainTask | None = None,
           time_budget: TimeBudget | float | None = None,
-          adversarial: dict[str, Any] | None = None) -> dict[str, Any]:
+          adversarial: dict[str, Any] | None = None,
+          tracking: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train `tasks` from the encoder at `encoder_path`; write the result to `out_dir`.
 
     hparams: lr, weight_decay, warmup_ratio, epochs or max_steps, batch_size, grad_accum,
@@ -619,6 +620,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     `TimeBudgetExceeded` is raised without writing `out_dir` (a rerun resumes from that step).
     `adversarial`: {"method": "freelb"|"fgm", "steps", "step_size", "init_mag", "max_norm",
     "norm", "epsilon"} (see `engine.adversarial`); MLM tasks are always trained clean.
+    `tracking`: the config's `tracking:` section (default: `$XSTILTS_TRACKING`, else none;
+    see `xstilts.tracking`), the run named after `out_dir`.
     Returns the training summary (also written as train_summary.json).
     """
     import torch
@@ -636,6 +639,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         save_full_model,
     )
     from xstilts.engine.predict import ENGINE_CONFIG, limit_threads, quiet_progress_bars
+    from xstilts.tracking import run_name, trainer_arguments
 
     _ensure_log_handler()
     quiet_progress_bars()
@@ -754,7 +758,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         eval_strategy="steps" if dev else "no", eval_steps=eval_every if dev else None,
         restore_callback_states_from_checkpoint=True,
         seed=seed, data_seed=seed, full_determinism=not use_cuda, use_cpu=not use_cuda,
-        bf16=bf16, report_to="none", disable_tqdm=not sys.stderr.isatty(),
+        bf16=bf16, **trainer_arguments(tracking, run_name(out)),
+        disable_tqdm=not sys.stderr.isatty(),
         remove_unused_columns=False, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length" if hp["group_by_length"] else "random",
         optim=hp["optim"],
