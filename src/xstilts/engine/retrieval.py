@@ -34,7 +34,13 @@ import numpy as np
 import torch
 
 from xstilts.data.schema import DataError
-from xstilts.engine.device import Precision, autocast, resolve_device, resolve_precision
+from xstilts.engine.device import (
+    Precision,
+    autocast,
+    enable_tf32,
+    resolve_device,
+    resolve_precision,
+)
 
 Pooling = Literal["mean", "cls", "max"]
 POOLINGS: tuple[str, ...] = ("mean", "cls", "max")
@@ -143,6 +149,8 @@ def load_encoder(model_dir_or_name: str | Path | Encoder,
     if Path(name).exists() and not Path(name).is_dir():
         raise FileNotFoundError(f"encoder '{name}' is a file; expected a model directory")
     dev = resolve_device(device)
+    if dev.type == "cuda":
+        enable_tf32()
     tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
     model = AutoModel.from_pretrained(name, use_safetensors=True, trust_remote_code=False)
     model.to(dev)

@@ -5,14 +5,17 @@
   draws the task of every batch from `samplers.TaskSampler` and takes the task's next
   length-grouped batch; `mlm` in the mix gets masked-LM collation for its batches only.
 - Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the latest one,
-  exact from any step (mid-epoch too: `XTrainer._get_train_sampler`);
-  a non-finite loss stops the job (`NonFiniteLossError`); `inject_nan_at_step` (hparam) or
-  `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
+  exact from any step (mid-epoch too: `XTrainer._get_train_sampler`); one resumable checkpoint
+  every `save_every_minutes` (else `save_every` steps), the newest only (`engine.checkpoints`);
+  a non-finite loss stops the job (`NonFiniteLossError`), checked on the loss accumulated since
+  the last log at logging, saving and evaluation steps (no host sync per step);
+  `inject_nan_at_step` (hparam) or `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
 - Optional wall-clock budget (`TimeBudget`, e.g. from a SLURM job's runtime): when it is used up,
   training saves a checkpoint of the current step and raises `TimeBudgetExceeded` (no output);
   a rerun resumes from that step. `XSTILTS_RUNTIME_MINUTE_S` (env; seconds per runtime minute,
   default 60) shrinks budgets for tests.
-- With `eval_task`: dev evaluation every `eval_every` steps, best checkpoint kept, early stopping.
+- With `eval_task`: dev evaluation every `eval_every` steps, the best weights kept (without
+  optimizer state), early stopping after `early_stopping_patience` evaluations.
 - Output, written atomically (temp dir + rename) and last: the best full model with head
   (target fine-tuning) or the encoder only (intermediate / pretraining), the tokenizer,
   `engine_config.json` and `train_summary.json`.
