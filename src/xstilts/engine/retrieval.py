@@ -199,15 +199,18 @@ def truncated(model: Any, num_layers: int) -> Iterator[int]:
 
 
 def hidden_states(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                  upto: int) -> list[torch.Tensor]:
+                  upto: int, keep: Sequence[int] | None = None) -> list[torch.Tensor | None]:
     """`hidden_states[0..upto]` as HF numbers them (0 = embeddings, i = output of layer i),
-    computing only layers 1..upto. Read by forward hooks on the embeddings and the layers that
-    run, not through `output_hidden_states` (whose hooks transformers installs once, on the
-    layers present at the first call)."""
-    states: list[torch.Tensor] = []
+    computing only layers 1..upto; with `keep`, the other entries are None (not held in
+    memory). Read by forward hooks on the embeddings and the layers that run, not through
+    `output_hidden_states` (whose hooks transformers installs once, on the layers present at
+    the first call)."""
+    states: list[torch.Tensor | None] = []
+    wanted = None if keep is None else set(keep)
 
     def record(module: Any, args: Any, output: Any) -> None:
-        states.append(output[0] if isinstance(output, tuple) else output)
+        keep_it = wanted is None or len(states) in wanted
+        states.append((output[0] if isinstance(output, tuple) else output) if keep_it else None)
 
     with truncated(model, upto) as depth:
         modules = [model.embeddings, *model.encoder.layer]
@@ -310,7 +313,7 @@ def embed_all_layers(
             input_ids = input_ids.to(enc.device, non_blocking=True)
             mask = mask.to(enc.device, non_blocking=True)
             with autocast(enc.device, enc.precision):
-                hidden = hidden_states(enc.model, input_ids, mask, max(keep))
+                hidden = hidden_states(enc.model, input_ids, mask, max(keep), keep)
             pooled = torch.stack([_pool(hidden[layer].float(), mask, pooling) for layer in keep])
             out[:, rows] = pooled.cpu().numpy()
     return out
