@@ -31,6 +31,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/training_curves.smk"
 include: "workflow/rules/perturb.smk"
 include: "workflow/rules/robustness.smk"
 include: "workflow/rules/alignment.smk"
@@ -41,6 +42,7 @@ rule all:
     input:
         rules.aggregate.output,
         rules.figures.output,
+        rules.training_curves.output if TRAINING_CURVES else [],
         [xgrid.labels_dir(t) for t in config["targets"]] if SYNTHETIC else [],
         rules.robustness_tables.output if ROBUSTNESS_FILES else [],
         rules.alignment_tables.output if ALIGNMENT_FILES else [],

@@ -61,7 +61,8 @@ def test_default_grid_is_whole(tmp_path):
     assert jobs["perturb"] == len(targets)
     per_model = [len(studied), len(set(bert) & set(studied)), 1]
     assert jobs["robustness"] == sum(per_model) * len(targets)
-    for rule in ("aggregate", "figures", "robustness_tables", "alignment_tables", "fairness"):
+    for rule in ("aggregate", "figures", "training_curves", "robustness_tables",
+                 "alignment_tables", "fairness"):
         assert jobs[rule] == 1, rule
 
 
@@ -77,6 +78,7 @@ def test_adding_a_target_runs_only_its_jobs(finished):
         "labels": 1,
         "aggregate": 1,
         "figures": 1,
+        "training_curves": 1,
         "alignment_tables": 1,  # change vs transfer gain reads the scores
         "fairness": 1,
         "all": 1,
@@ -111,6 +113,7 @@ def test_adding_an_intermediate_task_runs_only_its_jobs(finished):
         "alignment": 1,
         "aggregate": 1,
         "figures": 1,
+        "training_curves": 1,
         "alignment_tables": 1,
         "fairness": 1,
         "all": 1,

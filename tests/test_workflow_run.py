@@ -98,6 +98,19 @@ def test_research_studies_wrote_their_outputs(finished_run):
         assert any((results / folder).iterdir()), folder
 
 
+def test_training_curves_and_the_forked_jobs_benchmarks(finished_run):
+    figures = finished_run / "results" / "figures" / "training"
+    assert {p.name for p in figures.glob("*.png")} == {
+        "intermediate_tiny.png", "finetune_tiny_xnli.png", "finetune_tiny_panx.png",
+        "finetune_tiny_tydiqa.png"}
+    bench = finished_run / "results" / "benchmarks" / "finetune" / "tiny" / "mnli" / "xnli"
+    header, row = (bench / "seed1.tsv").read_text().splitlines()
+    values = dict(zip(header.split("\t"), row.split("\t"), strict=True))
+    # the forked job's own numbers (it imported torch and trained), not the thin client's
+    assert values["max_vms"] == "NA" and float(values["max_rss"]) > 100
+    assert float(values["cpu_time"]) > 0.5
+
+
 def test_rerun_has_nothing_to_do_and_figures_regenerate_alone(finished_run):
     assert planned_jobs(finished_run) == {}
     (finished_run / "results" / "figures" / "xtreme_average.png").unlink()
@@ -114,8 +127,9 @@ def test_hparam_change_reruns_only_its_target(finished_run, tmp_path):
     config["hparams"]["targets"]["xnli"] = {"lr": 1.0e-3}
     write_config(workdir, config)
     assert planned_jobs(workdir) == {"finetune": 2, "evaluate": 2, "robustness": 2,
-                                     "aggregate": 1, "figures": 1, "robustness_tables": 1,
-                                     "alignment_tables": 1, "fairness": 1, "all": 1}
+                                     "aggregate": 1, "figures": 1, "training_curves": 1,
+                                     "robustness_tables": 1, "alignment_tables": 1,
+                                     "fairness": 1, "all": 1}
 
 
 def test_repeated_run_gives_identical_scores(finished_run, tmp_path):
@@ -131,5 +145,5 @@ def test_html_report_has_figures_and_tables(finished_run):
     snakemake(finished_run, "--report", "report.html")
     report = (finished_run / "report.html").read_text(encoding="utf-8", errors="replace")
     for name in ("improvement_heatmap.png", "xtreme_average.png", "xtreme.csv",
-                 "robustness_mean.png", "fairness"):
+                 "robustness_mean.png", "fairness", "finetune_tiny_xnli.png"):
         assert name in report

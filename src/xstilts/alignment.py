@@ -176,7 +176,7 @@ def alignment_metrics(
     encoder: Any,
     perturbations: Mapping[str, Perturb] | None = None,
     max_length: int = 128,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     threads: int | None = 1,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -184,7 +184,8 @@ def alignment_metrics(
 
     English sides are embedded once per language; each perturbation re-embeds only the
     language-L side. A perturbation returning None (not applicable to the language) is left
-    out for that language.
+    out for that language. The encoder runs on its device and precision (`load_encoder`), in
+    length-sorted batches (`batch_size` as in `embed_all_layers`).
     """
     from xstilts.engine.retrieval import embed_all_layers, load_encoder
 

@@ -36,6 +36,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
     errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
     errors.append(OSError)  # disk full, permissions, a file where a folder should be: names it
+    from xstilts.tracking import TrackingError
+
+    errors.append(TrackingError)
     return tuple(errors)
 
 

@@ -58,6 +58,10 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset({"lareqa", "mewslix"})
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # always fullmatch: "$" accepts a final "\n"
 LANGUAGE_KEYS: tuple[str, ...] = ("languages", "train_languages", "languages_xtreme_r")
 LANG_RE = re.compile(r"[a-z]{2,8}")  # ISO 639-1/3 codes and mini-XTREME's synthetic codes
+# `size:` of a task on the real benchmark (for `xstilts cost`): training examples per training
+# language, English dev examples, test examples over all evaluation languages (retrieval: the
+# sentences of both sides of dev and test), mean sub-word tokens per example (per choice).
+SIZE_KEYS: tuple[str, ...] = ("train", "dev", "test", "tokens")
 
 
 class RegistryError(ValueError):
@@ -82,6 +86,7 @@ class TaskSpec:
     languages_xtreme_r: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("train", "validation")
     sources: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    size: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def has_training_data(self) -> bool:
@@ -136,7 +141,13 @@ def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
         if bad:
             raise RegistryError(f"{where}.{key}: invalid code(s) {bad}; a language code is 2-8 "
                                 "lowercase letters (e.g. 'de', 'yor')")
+    size = entry.get("size") or {}
+    if not isinstance(size, dict) or set(size) - set(SIZE_KEYS) or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in size.values()):
+        raise RegistryError(f"{where}.size: expected {{{', '.join(SIZE_KEYS)}}} with "
+                            f"non-negative integers, got {size!r}")
     kwargs = dict(entry)
+    kwargs["size"] = dict(size)
     for key in ("labels", "splits", *LANGUAGE_KEYS):
         if key in kwargs:
             kwargs[key] = tuple(str(v) for v in kwargs[key])

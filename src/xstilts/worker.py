@@ -8,6 +8,12 @@ stdin/stdout/stderr to the worker, which forks a child that runs the very same s
 client exits with the child's status. If the client dies (e.g. Snakemake kills the job), the
 child is killed too. Any failure to reach the worker falls back to running in-process, and jobs
 under SLURM never use it.
+
+Snakemake's `benchmark:` measures the thin client only; the worker therefore records each
+child's wall time, CPU time (user + system, its own children included), max RSS and block I/O
+(`os.wait4`) with the job's log path (the client's stdout) in `records.jsonl` next to the
+socket, and `merge_benchmarks` writes them into the jobs' benchmark files once Snakemake has
+written those (the workflow calls it when it stops the worker).
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ import signal
 import socket
 import struct
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ENV_VAR = "XSTILTS_WORKER"
 DIR_PREFIX = "xstilts-worker-"  # socket folders made by `socket_dir`
 STALE_S = 600  # a socket folder this old without a live worker is a killed run's
+RECORDS = "records.jsonl"  # next to the socket: one resource record per finished job
 _HEADER = struct.Struct("!I")
 
 
@@ -141,7 +150,7 @@ def serve(path: str | Path, warm: bool = True) -> None:
     server.listen(64)
     sel = selectors.DefaultSelector()
     sel.register(server, selectors.EVENT_READ, "accept")
-    children: dict[int, tuple[socket.socket, int]] = {}  # pidfd -> (client, pid)
+    children: dict[int, tuple[socket.socket, int, dict]] = {}  # pidfd -> (client, pid, job)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -157,11 +166,11 @@ def serve(path: str | Path, warm: bool = True) -> None:
                 if key.data == "accept":
                     _accept(server, sel, children)
                 elif key.data[0] == "child":
-                    _reap(key.data[1], sel, children)
+                    _reap(key.data[1], sel, children, path.with_name(RECORDS))
                 else:
                     _client_gone(key.data[1], sel, children)
     finally:
-        for client, pid in children.values():
+        for client, pid, _ in children.values():
             _kill(pid)
             client.close()
         server.close()
@@ -220,6 +229,8 @@ def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) 
     except (OSError, ValueError, ConnectionError):
         client.close()
         return
+    job = {"log": _fd_path(fds[1]) if len(fds) > 1 else None, "cwd": request.get("cwd"),
+           "argv": list(request.get("argv", []))[:1], "start": time.time()}
     pid = os.fork()
     if pid == 0:
         server.close()
@@ -228,14 +239,26 @@ def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) 
     for fd in fds:
         os.close(fd)
     pidfd = os.pidfd_open(pid)
-    children[pidfd] = (client, pid)
+    children[pidfd] = (client, pid, job)
     sel.register(pidfd, selectors.EVENT_READ, ("child", pidfd))
     sel.register(client, selectors.EVENT_READ, ("client", pidfd))
 
 
-def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict) -> None:
-    client, pid = children.pop(pidfd)
-    _, wait_status = os.waitpid(pid, 0)
+def _fd_path(fd: int) -> str | None:
+    """The file a received descriptor is open on (a job's log), or None (a pipe, a tty)."""
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+    return target if target.startswith("/") else None
+
+
+def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict,
+          records: Path | None = None) -> None:
+    client, pid, job = children.pop(pidfd)
+    _, wait_status, usage = os.wait4(pid, 0)
+    if records is not None:
+        _record(records, job, usage)
     status = os.waitstatus_to_exitcode(wait_status)
     status = 128 - status if status < 0 else status  # killed by a signal: shell convention
     sel.unregister(pidfd)
@@ -249,7 +272,7 @@ def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict) -> None:
 
 def _client_gone(pidfd: int, sel: selectors.BaseSelector, children: dict) -> None:
     """The client socket became readable: it closed (the job was killed); kill the child."""
-    client, pid = children[pidfd]
+    client, pid, _ = children[pidfd]
     try:
         if client.recv(1, socket.MSG_PEEK):
             return
@@ -257,6 +280,69 @@ def _client_gone(pidfd: int, sel: selectors.BaseSelector, children: dict) -> Non
         pass
     _kill(pid)
     sel.unregister(client)
+
+
+def _record(records: Path, job: dict, usage: os.struct_rusage) -> None:
+    """Append the finished child's resources (Linux: ru_maxrss in KiB, blocks of 512 B)."""
+    entry = {"log": job["log"], "cwd": job["cwd"], "stage": (job["argv"] or [None])[0],
+             "wall_s": round(time.time() - job["start"], 4),
+             "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+             "max_rss_mb": round(usage.ru_maxrss / 1024, 2),
+             "io_in_mb": round(usage.ru_inblock * 512 / 2**20, 2),
+             "io_out_mb": round(usage.ru_oublock * 512 / 2**20, 2)}
+    with contextlib.suppress(OSError), open(records, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def read_records(records: str | Path) -> list[dict]:
+    """The worker's resource records (none if it wrote none)."""
+    path = Path(records)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def merge_benchmarks(records: str | Path,
+                     benchmark_for: Callable[[str], str | None]) -> list[str]:
+    """Replace the thin client's numbers in each job's benchmark TSV (Snakemake's columns)
+    by its forked child's: s, h:m:s, max_rss, io_in, io_out, mean_load (CPU %, as
+    Snakemake's) and cpu_time; max_vms/uss/pss become NA (not measured). `benchmark_for`
+    maps a job's log path (relative to the workflow directory) to its benchmark file, or
+    None. Returns the files rewritten."""
+    import datetime
+
+    done = []
+    for rec in read_records(records):
+        log = rec.get("log")
+        if not log:
+            continue
+        rel = os.path.relpath(log, rec["cwd"]) if rec.get("cwd") else log
+        bench = benchmark_for(rel)
+        if not bench:
+            continue
+        path = Path(rec["cwd"] or ".") / bench
+        if not path.is_file():
+            continue
+        lines = path.read_text("utf-8").splitlines()
+        if len(lines) < 2:
+            continue
+        header = lines[0].split("\t")
+        wall = float(rec["wall_s"])
+        values = {"s": f"{wall:.4f}", "h:m:s": str(datetime.timedelta(seconds=round(wall))),
+                  "max_rss": f"{rec['max_rss_mb']:.2f}", "max_vms": "NA", "max_uss": "NA",
+                  "max_pss": "NA", "io_in": f"{rec['io_in_mb']:.2f}",
+                  "io_out": f"{rec['io_out_mb']:.2f}",
+                  "mean_load": f"{100 * rec['cpu_s'] / wall:.2f}" if wall > 0 else "NA",
+                  "cpu_time": f"{rec['cpu_s']:.2f}"}
+        rows = []
+        for line in lines[1:]:
+            cells = line.split("\t")
+            rows.append("\t".join(values.get(h, c) for h, c in zip(header, cells, strict=True)))
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("\n".join([lines[0], *rows]) + "\n", "utf-8")
+        tmp.replace(path)
+        done.append(str(path))
+    return done
 
 
 def _kill(pid: int) -> None:

@@ -42,6 +42,10 @@ for _entry in config["models"].values():
             and os.path.isdir(os.path.join(workflow.basedir, _path)):
         _entry["path"] = os.path.join(workflow.basedir, _path)
 
+# Training jobs read the tracking settings from the environment, not their params: switching
+# tracking on or off reruns nothing (xstilts.tracking).
+os.environ["XSTILTS_TRACKING"] = xcfg.canonical_json(config.get("tracking") or {})
+
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
 TRAINED_TARGETS = xcfg.trained_targets(config)
@@ -183,8 +187,30 @@ def stop_worker():
     if proc is not None:
         proc.terminate()
         proc.wait(timeout=30)
+        from xstilts.worker import RECORDS, merge_benchmarks
+
+        # Snakemake benchmarked the thin clients: their benchmark files get the forked jobs'
+        # own wall time, CPU time and max RSS instead.
+        records = os.path.join(os.path.dirname(os.environ["XSTILTS_WORKER"]), RECORDS)
+        merge_benchmarks(records, benchmark_for_log)
     if _worker.get("dir"):  # (a worker stopped while still starting leaves it)
         shutil.rmtree(_worker.pop("dir"), ignore_errors=True)
+
+
+def benchmark_for_log(log):
+    """The benchmark file of the job whose log file is `log` (None if no rule has both)."""
+    import re
+
+    from snakemake.io import apply_wildcards, regex_from_filepattern
+
+    for rule in workflow.rules:
+        if rule.benchmark is None:
+            continue
+        for pattern in rule.log:
+            match = re.match(regex_from_filepattern(str(pattern)), log)
+            if match:
+                return apply_wildcards(str(rule.benchmark), match.groupdict())
+    return None
 
 
 onstart:

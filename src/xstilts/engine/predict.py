@@ -42,12 +42,16 @@ def model_max_length(model: Any, tokenizer: Any) -> int:
 
 def run_model(model: Any, features: Any, collate: Callable[[list[dict]], dict], batch_size: int,
               outputs: Sequence[str] = ("logits",), per_token: bool = False,
-              ) -> dict[str, list[np.ndarray]]:
+              precision: str | None = None) -> dict[str, list[np.ndarray]]:
     """Forward `features` in length-sorted batches (dynamic padding); outputs per feature.
 
     With `per_token`, outputs are sequence outputs and are cut to each feature's own length.
+    Runs on the model's device under `precision` (`engine.device.resolve_precision`: default
+    bf16 autocast on a GPU, fp32 on the CPU); outputs are returned in fp32.
     """
     import torch
+
+    from xstilts.engine.device import autocast, resolve_precision
 
     rows = [features[i] for i in range(len(features))]
     lengths = [len(r["input_ids"]) if not isinstance(r["input_ids"][0], list)
@@ -57,8 +61,9 @@ def run_model(model: Any, features: Any, collate: Callable[[list[dict]], dict], 
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
+    precision = resolve_precision(device, precision)
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(device, precision):
             for start in range(0, len(order), batch_size):
                 idx = order[start:start + batch_size]
                 batch = collate([rows[i] for i in idx])
@@ -178,6 +183,9 @@ class Predictor:
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         self.model = load_for_inference(task, model_dir)
         if torch.cuda.is_available():
+            from xstilts.engine.device import enable_tf32
+
+            enable_tf32()
             self.model.to("cuda")
         self.model.eval()
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,9 +34,20 @@ import numpy as np
 import torch
 
 from xstilts.data.schema import DataError
+from xstilts.engine.device import (
+    Precision,
+    autocast,
+    enable_tf32,
+    resolve_device,
+    resolve_precision,
+)
 
 Pooling = Literal["mean", "cls", "max"]
 POOLINGS: tuple[str, ...] = ("mean", "cls", "max")
+# Sentences per batch and padded tokens per batch on an accelerator (length-sorted batches; the
+# token budget keeps long batches from running out of memory, short ones fill the device).
+ACCELERATOR_BATCH_SIZE = 256
+ACCELERATOR_MAX_TOKENS = 65_536
 NEIGHBOURHOOD = 4
 Candidate = tuple[str, str, float]
 
@@ -46,11 +57,13 @@ Candidate = tuple[str, str, float]
 
 @dataclass
 class Encoder:
-    """A loaded encoder and its tokenizer."""
+    """A loaded encoder, its tokenizer, the device it sits on and its inference precision."""
 
     model: Any
     tokenizer: Any
     name: str
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    precision: Precision = "fp32"
 
     @property
     def num_layers(self) -> int:
@@ -115,10 +128,21 @@ def retrieval_layer_for(model_entry: dict[str, Any], num_layers: int,
     return default_layer(num_layers)
 
 
-def load_encoder(model_dir_or_name: str | Path | Encoder) -> Encoder:
-    """Load AutoModel + AutoTokenizer (safetensors only, no remote code) in eval mode."""
+def load_encoder(model_dir_or_name: str | Path | Encoder,
+                 device: str | torch.device | None = None,
+                 precision: str | None = None) -> Encoder:
+    """Load AutoModel + AutoTokenizer (safetensors only, no remote code) in eval mode, on
+    `device` (`resolve_device`: default the job's accelerator, else the CPU) with inference
+    `precision` (`resolve_precision`). An `Encoder` is returned as it is, unless a different
+    device or precision is asked for (then a copy on that device)."""
     if isinstance(model_dir_or_name, Encoder):
-        return model_dir_or_name
+        enc = model_dir_or_name
+        if device is None and precision is None:
+            return enc
+        dev = resolve_device(device) if device is not None else enc.device
+        prec = resolve_precision(dev, precision) if precision is not None or dev != enc.device \
+            else enc.precision
+        return Encoder(enc.model.to(dev), enc.tokenizer, enc.name, dev, prec)
     from transformers import AutoModel, AutoTokenizer
 
     from xstilts.config import ConfigError, model_path_problem
@@ -126,12 +150,17 @@ def load_encoder(model_dir_or_name: str | Path | Encoder) -> Encoder:
     name = str(model_dir_or_name)
     if model_path_problem(name):
         raise ConfigError(f"encoder: {model_path_problem(name)}")
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        enable_tf32()
     tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
     model = AutoModel.from_pretrained(name, use_safetensors=True, trust_remote_code=False)
+    model.to(dev)
     model.eval()
     if tokenizer.pad_token_id is None:
         raise ValueError(f"encoder '{name}': tokenizer has no pad token")
-    return Encoder(model=model, tokenizer=tokenizer, name=name)
+    return Encoder(model=model, tokenizer=tokenizer, name=name, device=dev,
+                   precision=resolve_precision(dev, precision))
 
 
 @contextlib.contextmanager
@@ -149,6 +178,55 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def _layer_list(model: Any) -> torch.nn.ModuleList:
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if not isinstance(layers, torch.nn.ModuleList) or not hasattr(model, "embeddings"):
+        raise ValueError(f"encoder {type(model).__name__}: expected BERT/XLM-R modules "
+                         "(embeddings, encoder.layer)")
+    return layers
+
+
+@contextlib.contextmanager
+def truncated(model: Any, num_layers: int) -> Iterator[int]:
+    """Run only the first `num_layers` transformer layers of a BERT/XLM-R `model` inside the
+    block (its `encoder.layer` list is cut, and restored afterwards); yields that number.
+    Layers above the one retrieval reads are never computed."""
+    layers = _layer_list(model)
+    keep = max(0, min(num_layers, len(layers)))
+    model.encoder.layer = torch.nn.ModuleList(list(layers)[:keep])
+    try:
+        yield keep
+    finally:
+        model.encoder.layer = layers
+
+
+def hidden_states(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                  upto: int, keep: Sequence[int] | None = None) -> list[torch.Tensor | None]:
+    """`hidden_states[0..upto]` as HF numbers them (0 = embeddings, i = output of layer i),
+    computing only layers 1..upto; with `keep`, the other entries are None (not held in
+    memory). Read by forward hooks on the embeddings and the layers that run, not through
+    `output_hidden_states` (whose hooks transformers installs once, on the layers present at
+    the first call)."""
+    states: list[torch.Tensor | None] = []
+    wanted = None if keep is None else set(keep)
+
+    def record(module: Any, args: Any, output: Any) -> None:
+        keep_it = wanted is None or len(states) in wanted
+        states.append((output[0] if isinstance(output, tuple) else output) if keep_it else None)
+
+    with truncated(model, upto) as depth:
+        modules = [model.embeddings, *model.encoder.layer]
+        hooks = [m.register_forward_hook(record) for m in modules]
+        try:
+            model(input_ids=input_ids, attention_mask=attention_mask)
+        finally:
+            for hook in hooks:
+                hook.remove()
+    if len(states) != depth + 1:
+        raise RuntimeError(f"expected {depth + 1} hidden states, recorded {len(states)}")
+    return states
+
+
 def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
     """(B, T, D) hidden states, (B, T) 0/1 mask -> (B, D)."""
     if pooling == "cls":
@@ -159,28 +237,57 @@ def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tenso
     return hidden.masked_fill(m == 0, float("-inf")).max(dim=1).values
 
 
+def length_batches(lengths: Sequence[int], batch_size: int,
+                   max_tokens: int | None = None) -> list[list[int]]:
+    """Row indices in batches of similar length: longest first (a batch that runs out of
+    memory does so at once), at most `batch_size` rows and, with `max_tokens`, at most that
+    many padded tokens (rows x longest row) per batch; a single longer row is a batch alone."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            rows = batches[-1]
+            width = lengths[rows[0]]  # the longest row comes first
+            if len(rows) < batch_size and (max_tokens is None
+                                           or (len(rows) + 1) * width <= max_tokens):
+                rows.append(i)
+                continue
+        batches.append([i])
+    return batches
+
+
 def embed_all_layers(
     texts: Sequence[str],
     model_dir_or_name: str | Path | Encoder,
     pooling: Pooling = "mean",
     max_length: int = 512,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     threads: int | None = None,
     layers: Sequence[int] | None = None,
+    max_tokens: int | None = None,
 ) -> np.ndarray:
     """Pooled sentence vectors of every `hidden_states` entry: array (num_layers + 1, n, dim).
 
-    With `layers`, only those `hidden_states` indices are kept (in that order). The model runs
-    once, on batches of similar length (sorted by token count); the output keeps input order.
-    Inputs are truncated to `max_length` sub-words (specials included), capped at what the
-    model's position embeddings allow.
+    With `layers`, only those `hidden_states` indices are kept (in that order), and the model
+    stops at the highest of them (`hidden_states`). The model runs on the encoder's device with
+    its precision (bf16 autocast on a GPU), on batches of similar length (`length_batches`:
+    `batch_size` rows, default 32 on the CPU and `ACCELERATOR_BATCH_SIZE` on an accelerator;
+    `max_tokens` padded tokens, default none on the CPU and `ACCELERATOR_MAX_TOKENS` on an
+    accelerator); vectors are pooled in fp32 and the output keeps input order. Inputs are
+    truncated to `max_length` sub-words (specials included), capped at what the model's
+    position embeddings allow.
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got '{pooling}'")
+    enc = load_encoder(model_dir_or_name)
+    accelerator = enc.device.type != "cpu"
+    if batch_size is None:
+        batch_size = ACCELERATOR_BATCH_SIZE if accelerator else 32
+    if max_tokens is None and accelerator:
+        max_tokens = ACCELERATOR_MAX_TOKENS
     if batch_size < 1 or max_length < 2:
         raise ValueError(f"need batch_size >= 1 and max_length >= 2 (got {batch_size}, "
                          f"{max_length})")
-    enc = load_encoder(model_dir_or_name)
     n_states = enc.num_layers + 1
     keep = list(range(n_states)) if layers is None else [int(i) for i in layers]
     bad = [i for i in keep if not 0 <= i < n_states]
@@ -190,27 +297,27 @@ def embed_all_layers(
     texts = [str(t) for t in texts]
     dim = int(enc.model.config.hidden_size)
     out = np.zeros((len(keep), len(texts), dim), dtype=np.float32)
-    if not texts:
+    if not texts or not keep:
         return out
     if enc.max_positions is not None:
         max_length = min(max_length, enc.max_positions)
     ids = enc.tokenizer(texts, truncation=True, max_length=max_length,
                         add_special_tokens=True)["input_ids"]
-    order = sorted(range(len(ids)), key=lambda i: (-len(ids[i]), i))
     pad = int(enc.tokenizer.pad_token_id)
     with _torch_threads(threads), torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+        for rows in length_batches([len(x) for x in ids], batch_size, max_tokens):
             width = max(len(ids[i]) for i in rows)
             input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
             mask = torch.zeros((len(rows), width), dtype=torch.long)
             for r, i in enumerate(rows):
                 input_ids[r, :len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
                 mask[r, :len(ids[i])] = 1
-            hidden = enc.model(input_ids=input_ids, attention_mask=mask,
-                               output_hidden_states=True).hidden_states
-            for j, layer in enumerate(keep):
-                out[j, rows] = _pool(hidden[layer].float(), mask, pooling).numpy()
+            input_ids = input_ids.to(enc.device, non_blocking=True)
+            mask = mask.to(enc.device, non_blocking=True)
+            with autocast(enc.device, enc.precision):
+                hidden = hidden_states(enc.model, input_ids, mask, max(keep), keep)
+            pooled = torch.stack([_pool(hidden[layer].float(), mask, pooling) for layer in keep])
+            out[:, rows] = pooled.cpu().numpy()
     return out
 
 
@@ -220,13 +327,15 @@ def embed(
     layer: int | None = None,
     pooling: Pooling = "mean",
     max_length: int = 512,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     threads: int | None = None,
+    max_tokens: int | None = None,
 ) -> np.ndarray:
     """Pooled sentence vectors (n, dim) of `hidden_states[layer]` (default `default_layer`)."""
     enc = load_encoder(model_dir_or_name)
     layer = default_layer(enc.num_layers) if layer is None else layer
-    return embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, [layer])[0]
+    return embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, [layer],
+                            max_tokens)[0]
 
 
 # --------------------------------------------------------------------------- nearest neighbours
@@ -551,15 +660,18 @@ def run_retrieval(
     max_length: int = 512,
     threads: int | None = None,
     sweep_layers: bool = False,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     metric: str | None = None,
     chunk_size: int = 1024,
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate a retrieval task straight from an encoder, per language.
 
     `datasets_by_lang[lang]`: for Tatoeba (metric retrieval_accuracy) a retrieval DatasetDict
     (or {"test": DatasetDict}); for BUCC (metric bucc_f1) {"validation"|"dev": DatasetDict,
     "test": DatasetDict}. `metric` defaults to the registry's metric for `task_name`.
+    The encoder runs on its device and precision (`load_encoder`); `batch_size` and
+    `max_tokens` as in `embed_all_layers`.
 
     Returns {"task", "metric", "layer", "pooling", "num_layers", "metrics": {lang: {...}},
     "predictions": {lang: ...}} and, with `sweep_layers`, "layers": {hidden_states index:
@@ -578,7 +690,8 @@ def run_retrieval(
     keep = list(range(enc.num_layers + 1)) if sweep_layers else [chosen]
 
     def vectors(texts: list[str]) -> np.ndarray:
-        return embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, keep)
+        return embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, keep,
+                                max_tokens)
 
     per_layer: dict[int, dict[str, Any]] = {li: {} for li in keep}
     predictions: dict[str, Any] = {}

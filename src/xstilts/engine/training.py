@@ -6,15 +6,18 @@
   length-grouped batch; `mlm` in the mix gets masked-LM collation for its batches only.
 - Checkpoints in `scratch_dir` (outside `out_dir`) with automatic resume from the newest usable
   one (`engine.checkpoints`: sealed, validated, broken ones skipped; the two newest are kept),
-  exact from any step (mid-epoch too: `XTrainer._get_train_sampler`);
-  a non-finite loss stops the job (`NonFiniteLossError`); `inject_nan_at_step` (hparam) or
-  `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
+  exact from any step (mid-epoch too: `XTrainer._get_train_sampler`); one resumable checkpoint
+  every `save_every_minutes` (else `save_every` steps) (`engine.cadence`);
+  a non-finite loss stops the job (`NonFiniteLossError`), checked on the loss accumulated since
+  the last log at logging, saving and evaluation steps (no host sync per step);
+  `inject_nan_at_step` (hparam) or `XSTILTS_INJECT_NAN_AT_STEP` (env) tests that.
 - Optional wall-clock budget (`TimeBudget`, e.g. from a SLURM job's runtime): when it is used up,
   training saves a checkpoint of the current step and raises `TimeBudgetExceeded` (no output);
   a rerun resumes from that step. `XSTILTS_RUNTIME_MINUTE_S` (env; seconds per runtime minute,
   default 60) shrinks budgets for tests. SIGTERM/SIGUSR1 (`engine.signals`) do the same at the
   next step boundary and raise `Preempted`.
-- With `eval_task`: dev evaluation every `eval_every` steps, best checkpoint kept, early stopping.
+- With `eval_task`: dev evaluation every `eval_every` steps, the best weights kept (without
+  optimizer state), early stopping after `early_stopping_patience` evaluations.
 - Output, written atomically (temp dir + rename) and last: the best full model with head
   (target fine-tuning) or the encoder only (intermediate / pretraining), the tokenizer,
   `engine_config.json` and `train_summary.json`.
@@ -48,7 +51,8 @@ LABEL_KEYS = {"classification": ("labels",), "multiple_choice": ("labels",),
 HPARAM_DEFAULTS: dict[str, Any] = {
     "lr": 2e-5, "weight_decay": 0.0, "warmup_ratio": 0.1, "epochs": 3, "max_steps": None,
     "batch_size": 32, "grad_accum": 1, "max_length": 128, "doc_stride": 128,
-    "eval_every": 0, "early_stopping_patience": None, "save_every": 500, "logging": 50,
+    "eval_every": 0, "early_stopping_patience": None, "save_every": 500,
+    "save_every_minutes": None, "logging": 50,
     "eval_batch_size": 64, "mlm_probability": 0.15, "max_grad_norm": 1.0,
     "lr_scheduler": "linear", "group_by_length": True, "output": None,
     "inject_nan_at_step": None, "kill_at_step": None, "keep_checkpoints": False,
@@ -56,7 +60,7 @@ HPARAM_DEFAULTS: dict[str, Any] = {
 }
 # Hparams that do not change the result (excluded from the scratch-dir fingerprint).
 NON_RESULT_HPARAMS = {"logging", "eval_batch_size", "inject_nan_at_step", "kill_at_step",
-                      "save_every", "keep_checkpoints"}
+                      "save_every", "save_every_minutes", "keep_checkpoints"}
 RUN_CONFIG = checkpoints.RUN_CONFIG
 EPOCH_ORDER = "xstilts_epoch_order.json"  # in each checkpoint: see XTrainer._get_train_sampler
 # Share of a job's runtime that training may use; the rest is for loading, evaluating, saving.
@@ -294,6 +298,7 @@ def _trainer_class() -> Any:
             self.xs_epoch_rng: dict[str, Any] | None = None  # this epoch's order: its RNG state
             self.xs_replay: dict[str, Any] | None = None  # the same, read from a checkpoint
             self.xs_finished = False  # resumed from a checkpoint where training had stopped
+            self.xs_task_seen: str | None = None  # the task of the last batch (multi-task)
 
         def _get_train_sampler(self, train_dataset: Any = None) -> Any:
             """Exact resume in the middle of an epoch after the first: the length-grouped
@@ -368,12 +373,20 @@ def _trainer_class() -> Any:
             if model.training and self.xs_inject_nan_at == step:
                 loss = loss * float("nan")
                 result = (loss, result[1]) if return_outputs else loss
-            if model.training and not bool(torch.isfinite(loss.detach()).all()):
-                raise NonFiniteLossError(
-                    f"non-finite training loss ({float(loss.detach())}) at step {step} "
-                    f"(task '{task}'); training stopped. Lower the learning rate or check the "
-                    f"data. Checkpoints so far are kept in {self.args.output_dir}")
+            self.xs_task_seen = task
             return result
+
+        def _maybe_log_save_evaluate(self, tr_loss: Any, grad_norm: Any, *args: Any,
+                                     **kwargs: Any) -> None:
+            """The NaN guard, on the loss accumulated since the last log (one host sync per
+            logging, saving or evaluation step, none per micro-batch): a non-finite loss
+            stops training before it is logged or checkpointed."""
+            control = self.control
+            if control.should_log or control.should_save or control.should_evaluate:
+                check_finite(tr_loss, grad_norm, self._globalstep_last_logged + 1,
+                             self.state.global_step, self.xs_task_seen or self.xs_task_name,
+                             self.args.output_dir)
+            super()._maybe_log_save_evaluate(tr_loss, grad_norm, *args, **kwargs)
 
         def evaluate(self, eval_dataset: Any = None, ignore_keys: Any = None,
                      metric_key_prefix: str = "eval") -> dict[str, float]:
@@ -411,13 +424,18 @@ def _trainer_class() -> Any:
             return iter(self.trainer.xs_epoch_order(self.inner))
 
     class EndOfTraining(TrainerCallback):
-        """Evaluate and save at the last step too (so the final model can be the best)."""
+        """Evaluate at the last step too (so the final model can be the best); save a last
+        resumable checkpoint only when `save` (keep_checkpoints: the output is written next,
+        and the scratch dir would be emptied right after it otherwise)."""
+
+        def __init__(self, save: bool = False):
+            self.save = save
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
             if state.global_step >= state.max_steps:
                 if args.eval_strategy != "no":
                     control.should_evaluate = True
-                control.should_save = True
+                control.should_save = control.should_save or self.save
             return control
 
     class LossLog(TrainerCallback):
@@ -474,6 +492,38 @@ def _trainer_class() -> Any:
 
 
 # ------------------------------------------------------------------ helpers
+def check_finite(tr_loss: Any, grad_norm: Any, first: int, last: int, task: str,
+                 scratch: str) -> None:
+    """Raise `NonFiniteLossError` if the accumulated training loss (or the last gradient
+    norm) of steps `first`..`last` is NaN or infinite (one host sync)."""
+    import torch
+
+    values = [tr_loss.detach().reshape(-1)] if torch.is_tensor(tr_loss) else []
+    if torch.is_tensor(grad_norm):
+        values.append(grad_norm.detach().reshape(-1).to(values[0].device if values else "cpu"))
+    if not values or bool(torch.isfinite(torch.cat([v.float() for v in values])).all()):
+        return
+    span = f"step {last}" if first >= last else f"steps {first}-{last}"
+    raise NonFiniteLossError(
+        f"non-finite training loss ({float(tr_loss)}) in {span} (task '{task}'); training "
+        f"stopped. Lower the learning rate or check the data. Checkpoints so far are kept "
+        f"in {scratch}")
+
+
+def checkpoint_callbacks(hp: dict[str, Any], scratch: Path, dev: bool) -> list[Any]:
+    """The checkpointing callbacks (see `engine.cadence`): a resumable checkpoint every
+    `save_every_minutes` (else every `save_every` steps) and, with dev evaluation, the best
+    weights and early stopping after `early_stopping_patience` evaluations."""
+    from xstilts.engine.cadence import BestWeights, Cadence
+
+    minutes = hp.get("save_every_minutes")
+    out: list[Any] = [Cadence(float(minutes) if minutes else None, int(hp["save_every"]))]
+    if dev:
+        patience = hp.get("early_stopping_patience")
+        out.append(BestWeights(str(scratch), int(patience) if patience else None))
+    return out
+
+
 def _fingerprint(tasks: list[TrainTask], encoder_path: str, hparams: dict, seed: int,
                  sampler: dict | None, eval_task: TrainTask | None,
                  adversarial: dict | None = None) -> dict[str, Any]:
@@ -554,7 +604,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
           scratch_dir: str | Path, hparams: dict[str, Any], seed: int, threads: int,
           sampler: dict[str, Any] | None = None, eval_task: TrainTask | None = None,
           time_budget: TimeBudget | float | None = None,
-          adversarial: dict[str, Any] | None = None) -> dict[str, Any]:
+          adversarial: dict[str, Any] | None = None,
+          tracking: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train `tasks` from the encoder at `encoder_path`; write the result to `out_dir`.
 
     hparams: lr, weight_decay, warmup_ratio, epochs or max_steps, batch_size, grad_accum,
@@ -568,13 +619,17 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     `TimeBudgetExceeded` is raised without writing `out_dir` (a rerun resumes from that step).
     `adversarial`: {"method": "freelb"|"fgm", "steps", "step_size", "init_mag", "max_norm",
     "norm", "epsilon"} (see `engine.adversarial`); MLM tasks are always trained clean.
+    `tracking`: the config's `tracking:` section (default: `$XSTILTS_TRACKING`, else none;
+    see `xstilts.tracking`), the run named after `out_dir`.
     Returns the training summary (also written as train_summary.json).
     """
     import torch
     import transformers
-    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments
+    from transformers import AutoTokenizer, TrainingArguments
 
     from xstilts.config import ConfigError, model_path_problem
+    from xstilts.engine.cadence import BestWeights, restore_best
+    from xstilts.engine.cadence import remove_all as remove_best
     from xstilts.engine.featurize import featurize
     from xstilts.engine.modeling import (
         MultiTaskModel,
@@ -584,6 +639,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         save_full_model,
     )
     from xstilts.engine.predict import ENGINE_CONFIG, limit_threads, quiet_progress_bars
+    from xstilts.tracking import run_name, trainer_arguments
 
     if model_path_problem(encoder_path):
         raise ConfigError(f"encoder: {model_path_problem(encoder_path)}")
@@ -685,7 +741,10 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
                "hparams": {"max_length": max_length, "doc_stride": stride,
                            "eval_batch_size": int(hp["eval_batch_size"])}}
     eval_every = int(hp["eval_every"] or 0)
-    save_steps = eval_every if dev else int(hp["save_every"])
+    if use_cuda:
+        from xstilts.engine.device import enable_tf32
+
+        enable_tf32()
 
     args = TrainingArguments(
         output_dir=str(scratch), per_device_train_batch_size=bs,
@@ -695,21 +754,22 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         num_train_epochs=float(hp["epochs"] or 1), max_steps=int(max_steps or -1),
         lr_scheduler_type=hp["lr_scheduler"], max_grad_norm=float(hp["max_grad_norm"]),
         logging_strategy="steps", logging_steps=int(hp["logging"]),
-        save_strategy="steps", save_steps=max(1, save_steps),
-        save_total_limit=2,  # a broken newest checkpoint falls back to the one before
+        logging_nan_inf_filter=False,  # a per-step host sync; the NaN guard checks at logs
+        # saves come from cadence.Cadence (resumable) and cadence.BestWeights (best);
+        # a broken newest checkpoint falls back to the one before (engine.checkpoints)
+        save_strategy="no", save_total_limit=2,
         eval_strategy="steps" if dev else "no", eval_steps=eval_every if dev else None,
-        load_best_model_at_end=bool(dev), metric_for_best_model="eval_score" if dev else None,
-        greater_is_better=True if dev else None, restore_callback_states_from_checkpoint=True,
+        restore_callback_states_from_checkpoint=True,
         seed=seed, data_seed=seed, full_determinism=not use_cuda, use_cpu=not use_cuda,
-        bf16=bf16, report_to="none", disable_tqdm=not sys.stderr.isatty(),
+        bf16=bf16, **trainer_arguments(tracking, run_name(out)),
+        disable_tqdm=not sys.stderr.isatty(),
         remove_unused_columns=False, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length" if hp["group_by_length"] else "random",
         optim=hp["optim"],
     )
     XTrainer, EndOfTraining, LossLog, Kill, Budget = _trainer_class()
-    callbacks: list[Any] = [EndOfTraining(), LossLog()]
-    if dev and hp["early_stopping_patience"]:
-        callbacks.append(EarlyStoppingCallback(int(hp["early_stopping_patience"])))
+    callbacks: list[Any] = [EndOfTraining(save=bool(hp["keep_checkpoints"])), LossLog(),
+                            *checkpoint_callbacks(hp, scratch, bool(dev))]
     budget = Budget(time_budget) if time_budget is not None else None
     if budget is not None:
         callbacks.append(budget)
@@ -755,8 +815,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
             f"received {stop.name}: stopped at step {stop.stopped_at} of {state.max_steps} "
             f"after saving it in {scratch}; a rerun resumes from step {stop.stopped_at}")
     early_stopped = any(  # (a resumed Trainer replaces stateful callbacks by restored copies)
-        isinstance(cb, EarlyStoppingCallback)
-        and cb.early_stopping_patience_counter >= cb.early_stopping_patience
+        isinstance(cb, BestWeights) and cb.stopped_early
         for cb in trainer.callback_handler.callbacks)
     if budget is not None and budget.stopped_at is not None and not early_stopped:
         raise TimeBudgetExceeded(
@@ -765,6 +824,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
             f"{budget.stopped_at} (with --retries, Snakemake gives the next attempt more "
             f"runtime)")
 
+    if dev and state.best_global_step is not None:
+        restore_best(model, scratch, state.best_global_step)  # the output is the best model
     summary = {
         "tasks": names, "output": output, "seed": seed,
         "steps": state.global_step, "max_steps": state.max_steps, "epochs": state.epoch,
@@ -796,6 +857,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     if not hp["keep_checkpoints"]:  # the output is complete: free the scratch space
         for child in scratch.glob("checkpoint-*"):
             shutil.rmtree(child, ignore_errors=True)
+        remove_best(scratch)
     log.info("trained %s: %d steps in %.1fs -> %s", "+".join(names), state.global_step,
              summary["wall_time_s"], out)
     return summary

@@ -1,7 +1,8 @@
 """Stage: per-layer cross-lingual alignment of one encoder checkpoint, clean and perturbed.
 
 spec = {encoder, benchmark, tasks?, languages?, limit? (200), pairs? ("tatoeba" | "bucc2018"),
-max_length? (128), perturbations? ([{op, severity}]), tokenizer? (the perturbations' sub-word
+max_length? (128), device? (default the job's GPU, else the CPU), precision? (default bf16
+autocast on a GPU), perturbations? ([{op, severity}]), tokenizer? (the perturbations' sub-word
 vocabulary; default the encoder's), seed (of the perturbations), threads, ids, out}.
 
 Writes `out` (JSON, atomically): {**ids, encoder, pairs, split, limit, layers (L: the metric
@@ -126,7 +127,7 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
                                           int(spec.get("seed", 0)), task,
                                           tokenizer_dir=str(spec.get("tokenizer")
                                                             or spec["encoder"]))
-    encoder = load_encoder(spec["encoder"])
+    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     results = alignment_metrics(pairs, encoder, perturbations,
                                 max_length=int(spec.get("max_length", DEFAULT_MAX_LENGTH)),
                                 threads=threads, log=log.info)

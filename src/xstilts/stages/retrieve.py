@@ -2,7 +2,9 @@
 
 The layer is `retrieval_layer_for(spec["model"], L, spec["retrieval"]["layer"])`: the model
 entry's `retrieval_layer` > the global `retrieval.layer` > a known-model default > the middle-ish
-`default_layer(L)`. `spec["model"]` (the `models.<model>` entry) is optional.
+`default_layer(L)`. `spec["model"]` (the `models.<model>` entry) is optional. The encoder runs on
+`spec["device"]` (default: the job's GPU if it has one, else the CPU) in `spec["precision"]`
+(default bf16 autocast on a GPU, fp32 on the CPU), and only up to the retrieval layer.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def run(spec: dict) -> None:
 
     source = source_of(spec)
     settings = spec["retrieval"]
-    encoder = load_encoder(spec["encoder"])
+    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
     for target in spec["targets"]:
         task = task_of(spec, target)
