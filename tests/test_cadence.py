@@ -65,16 +65,17 @@ def test_cadence_asks_for_a_save_every_n_minutes_of_wall_clock():
 
 def test_time_based_checkpoints_keep_the_newest_and_the_best_weights_only(tmp_path):
     """Saving every ~0 minutes (after every step), with dev evaluation: one resumable
-    checkpoint survives (weights + optimizer), best weights have no optimizer state, and the
+    checkpoints survive, the two newest (weights + optimizer; the older one is the fallback
+    when the newest is broken, see engine.checkpoints), best weights have no optimizer state, and the
     output is the best model's weights without optimizer state."""
     t = _task(64, dev=16)
     hp = {"max_steps": 12, "eval_every": 3, "save_every_minutes": 1e-9,
           "keep_checkpoints": True}
     out, scratch, summary = _run(tmp_path, "t", hp, task=t, eval_task=t)
     resumable = sorted(scratch.glob("checkpoint-*"))
-    assert [p.name for p in resumable] == ["checkpoint-12"]
+    assert [p.name for p in resumable] == ["checkpoint-11", "checkpoint-12"]
     assert {"optimizer.pt", "model.safetensors", "trainer_state.json"} <= {
-        p.name for p in resumable[0].iterdir()}
+        p.name for p in resumable[-1].iterdir()}
     best = sorted(scratch.glob("best-*"))
     assert [p.name for p in best] == [f"best-{summary['best_step']}"]
     assert {p.name for p in best[0].iterdir()} == {"model.safetensors", "best.json"}
@@ -111,7 +112,8 @@ def test_a_nan_is_caught_before_it_is_checkpointed(tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"in steps 1-3 \(task 'cls'\)"):
         _run(tmp_path, "n", {"max_steps": 6, "save_every": 1, "keep_checkpoints": True,
                              "inject_nan_at_step": 3})
-    assert [p.name for p in (tmp_path / "scratch-n").glob("checkpoint-*")] == ["checkpoint-2"]
+    assert sorted(p.name for p in (tmp_path / "scratch-n").glob("checkpoint-*")) == [
+        "checkpoint-1", "checkpoint-2"]  # none of the NaN step
 
 
 def test_training_steps_do_not_sync_with_the_host(tmp_path, monkeypatch):

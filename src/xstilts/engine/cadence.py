@@ -3,7 +3,8 @@
 What a training job writes to its scratch dir:
 
 - one *resumable* checkpoint (`checkpoint-<step>`: weights, optimizer and scheduler state, RNG,
-  trainer state), the newest only, written every `save_every_minutes` of wall-clock time
+  trainer state), the two newest kept (`engine.checkpoints` falls back to the older one),
+  written every `save_every_minutes` of wall-clock time
   (`Cadence`) or, without it, every `save_every` steps; a job that stops on its time budget
   writes one too;
 - with dev evaluation, the *best* weights (`best-<step>/model.safetensors`, no optimizer
