@@ -29,7 +29,7 @@ from typing import Any
 
 from datasets import Dataset, DatasetDict
 
-from xstilts.data import hub, xtreme_dir
+from xstilts.data import hub, withheld, xtreme_dir
 from xstilts.data._readlog import recording, stamp
 from xstilts.data.schema import DataError, features_for
 from xstilts.registry import TaskSpec, get_task
@@ -261,6 +261,7 @@ def load_split(task: TaskSpec | str, split: str, lang: str, source: dict[str, An
             records = read_records(task, split, lang, source)
         files = sorted({str(p) for p in paths if p.is_file()})
         at = f"{', '.join(files)} ({where})" if files else where
+        withheld.check_gold(task, records, at)
         return to_dataset(task, records, labels, at, unk)
 
     return _cached(_cache_key(task, split, lang, source), build)

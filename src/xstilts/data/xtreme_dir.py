@@ -10,12 +10,14 @@
   mlqa/MLQA_V1/{dev,test}/{dev,test}-context-<l>-question-<l>.json,
   tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.<l>.train.json and
   tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.<l>.dev.json: SQuAD v1.1 json
-  (answers `{answer_start: 0, text: ""}` = removed test annotation = no answer)
+  (answers `{answer_start: 0, text: ""}` = removed test annotation: kept by `read_squad`,
+  refused by `xstilts.data.withheld`, never read as "unanswerable")
 - bucc2018/<l>-en.{dev,test}.{<l>,en,gold}: `id\\tsentence` lines; gold `src_id\\ttgt_id`
 - tatoeba/tatoeba.<l3>-eng.{<l3>,eng}: LASER's parallel files, line i <-> line i
-- xcopa/{train,val,test}.en.jsonl (SuperGLUE COPA) and xcopa/{val,test}.<l>.jsonl (XCOPA),
-  written by XTREME-R's `download_xcopa`: JSON lines in the hub datasets' column names
-  (layout `hub_jsonl`, mapped by the task's `sources.hub` first part)
+- xcopa/{train,val,test}-en.jsonl (SuperGLUE COPA) and xcopa/{val,test}-<l>.jsonl (XCOPA),
+  written by XTREME-R's `download_xcopa` (every test label set to 0; before 2022 the names were
+  {train,val}.en.jsonl and {val,test}.<l>.jsonl, still read): JSON lines in the hub datasets'
+  column names (layout `hub_jsonl`, mapped by the task's `sources.hub` first part)
 
 Which layout and file template a task uses is declared in tasks.yaml under
 `sources: {xtreme_dir: {layout: ..., files: {split: template}}}` ({lang}, {lang3} placeholders).
@@ -241,7 +243,11 @@ def read_squad(path: Path) -> Rows:
                 for key in ("id", "question", "answers"):
                     if key not in qa:
                         raise DataError(f"{where}.qas[{q}]: missing key '{key}'")
-                answers = [a_ for a_ in qa["answers"] if str(a_.get("text", "")) != ""]
+                # a question whose answers are all blank placeholders ({answer_start: 0,
+                # text: ""}, the official download's removed test annotation) keeps them:
+                # `withheld.check_gold` refuses it instead of scoring it as unanswerable
+                answers = [x for x in qa["answers"] if str(x.get("text", "")) != ""]
+                answers = answers or list(qa["answers"])
                 rows.append({
                     "id": str(qa["id"]), "title": str(article.get("title", "")),
                     "context": str(par["context"]), "question": str(qa["question"]),
