@@ -244,3 +244,48 @@ def test_hub_relocate_picks_the_nearest_occurrence():
 def test_blanked_error_is_a_data_error(blanked):
     with pytest.raises(DataError):
         load_split("xquad", "test", "de", blanked)
+
+
+# ---------------------------------------------------------------- what to do instead
+
+
+def test_gold_path_reads_the_unblanked_originals(blanked, tmp_path):
+    gold = tmp_path / "xquad-checkout"  # deepmind/xquad: xquad.<l>.json at its top level
+    for lang, data in xquad_originals().items():
+        official_layout.write_squad(data, gold / f"xquad.{lang}.json")
+    src = {**blanked, "gold_path": str(gold)}
+    ds = load_split("xquad", "test", "hi", src)
+    assert [a["text"] for a in ds["answers"]] == [[a] for _, a in XQUAD_TEXT["hi"][1]]
+    # cambridgeltl/xcopa's own layout data/<l>/test.<l>.jsonl
+    xc = tmp_path / "xcopa-checkout" / "data" / "zh"
+    xc.mkdir(parents=True)
+    (xc / "test.zh.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in XCOPA["test", "zh"]), "utf-8")
+    src = {**blanked, "gold_path": str(tmp_path / "xcopa-checkout")}
+    assert load_split("xcopa", "test", "zh", src)["label"] == [0, 1]
+    _refused("xcopa", "test", "th", src, "xcopa/test-th.jsonl")  # no original for th
+
+
+def test_eval_split_auto_falls_back_to_dev(blanked):
+    ds, split = load.load_reported("xnli", "de", blanked, "auto")
+    assert split == "validation" and ds.features["label"].int2str(ds["label"]) == ["contradiction"]
+    ds, split = load.load_reported("xnli", "de", blanked, "validation")
+    assert split == "validation"
+    with pytest.raises(WithheldLabelsError, match="no usable validation split"):
+        load.load_reported("xquad", "de", blanked, "auto")  # XQuAD has no dev set
+    with pytest.raises(WithheldLabelsError, match="blanks test labels"):
+        load.load_reported("xnli", "de", blanked, "test")
+
+
+def test_reported_split_from_config():
+    from xstilts.config import ConfigError, _check_eval_split
+    from xstilts.data.withheld import reported_split
+    from xstilts.registry import registry
+
+    bench = {"eval_split": {"default": "auto", "xquad": "test"}}
+    assert reported_split(bench, "xquad") == "test" and reported_split(bench, "xnli") == "auto"
+    assert reported_split({}, "xnli") == "test"
+    with pytest.raises(ConfigError, match=r"benchmark.eval_split.xnli: 'dev'"):
+        _check_eval_split({"xnli": "dev"}, registry())
+    with pytest.raises(ConfigError, match=r"benchmark.eval_split.nosuch: unknown task"):
+        _check_eval_split({"nosuch": "test"}, registry())

@@ -12,12 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from xstilts.config import EVAL_SPLITS
 from xstilts.data.schema import DataError
 from xstilts.registry import TaskSpec
 
 ADVICE = ("google-research/xtreme's download_data.sh blanks test labels; evaluate on dev "
           "(benchmark.eval_split: validation for this task) or point benchmark.gold_path at the "
           "unblanked originals (e.g. deepmind/xquad's xquad.<lang>.json)")
+
+
+def reported_split(bench: dict[str, Any], task: str) -> str:
+    """The split a target's scores are reported on: `benchmark.eval_split`, a split name or a
+    mapping {task: split, default: split}; "auto" = test when its gold is there, else
+    validation. Default "test"."""
+    value = bench.get("eval_split") or "test"
+    if isinstance(value, dict):
+        value = value.get(task, value.get("default", "test"))
+    if value not in EVAL_SPLITS:
+        raise DataError(f"benchmark.eval_split: {value!r} for task '{task}' is not one of "
+                        f"{EVAL_SPLITS}")
+    return str(value)
 
 
 class WithheldLabelsError(DataError):

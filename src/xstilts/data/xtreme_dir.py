@@ -93,9 +93,33 @@ def has_split(task: TaskSpec, split: str, lang: str, root: Path) -> bool:
     return any(_exists(p, layout, lang) for p in split_candidates(task, split, lang, root))
 
 
-def split_path(task: TaskSpec, split: str, lang: str, root: Path, write: bool = False) -> Path:
-    """The file (or, for bucc/tatoeba, the file stem) of `split` in `lang` under `root`."""
+def gold_candidates(task: TaskSpec, split: str, lang: str, gold: Path) -> list[Path]:
+    """Where unblanked originals of a split may be under `benchmark.gold_path`: the download
+    layout's relative path, or the bare file name (e.g. a deepmind/xquad checkout), plus the
+    task's `sources.xtreme_dir.gold_files` templates (e.g. cambridgeltl/xcopa's data/<l>/)."""
+    desc = descriptor(task)
+    templates = desc["files"].get(split, [])
+    templates = [templates] if isinstance(templates, str) else list(templates)
+    extra = (desc.get("gold_files") or {}).get(split, [])
+    templates += [extra] if isinstance(extra, str) else list(extra)
+    out: list[Path] = []
+    for t in templates:
+        rel = Path(t.format(lang=lang, lang3=lang3(lang)))
+        out += [Path(gold) / rel, Path(gold) / rel.name]
+    return list(dict.fromkeys(out))
+
+
+def split_path(task: TaskSpec, split: str, lang: str, root: Path, write: bool = False,
+               gold: Path | None = None) -> Path:
+    """The file (or, for bucc/tatoeba, the file stem) of `split` in `lang` under `root`;
+    a file of the same split under `gold` (unblanked originals) comes first."""
     candidates = split_candidates(task, split, lang, root)
+    layout = descriptor(task)["layout"]
+    if gold is not None and not write and layout not in ("bucc", "tatoeba"):
+        for path in gold_candidates(task, split, lang, gold):
+            note(path)
+            if path.exists():
+                return path
     if not candidates:
         raise DataError(f"task '{task.name}': no '{split}' split in the xtreme layout "
                         f"(has {sorted(descriptor(task)['files'])})")
@@ -463,10 +487,12 @@ def write_hub_jsonl(task: TaskSpec, path: Path, records: Rows, labels: list[str]
     return hub.write_jsonl(path, hub.from_canonical(task, records, part, labels))
 
 
-def read_split(task: TaskSpec, split: str, lang: str, root: Path) -> Rows | dict[str, Rows]:
-    """Canonical records of a task's split in `lang` from an xtreme `download/` folder."""
+def read_split(task: TaskSpec, split: str, lang: str, root: Path, gold: Path | None = None
+               ) -> Rows | dict[str, Rows]:
+    """Canonical records of a task's split in `lang` from an xtreme `download/` folder (or, when
+    it has the file, from `gold`, a folder of unblanked originals)."""
     layout = descriptor(task)["layout"]
-    path = split_path(task, split, lang, root)
+    path = split_path(task, split, lang, root, gold=gold)
     if layout == "pair_tsv":
         return read_pair_tsv(path)
     if layout == "conll":
