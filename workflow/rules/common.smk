@@ -16,6 +16,17 @@ try:
 except xcfg.ConfigError as err:
     sys.exit(f"xstilts: invalid config: {err}")
 
+# Pre-flight data check (also `xstilts check-data --config FILE`): every file the planned jobs
+# read exists, parses and has labels where they are scored; once, before planning (not again
+# inside each job).
+if workflow.is_main_process:
+    from xstilts.data import preflight as xpreflight  # noqa: E402
+
+    try:
+        xpreflight.check(config)
+    except xpreflight.DataError as err:
+        sys.exit(f"xstilts: {err}")
+
 # Rules run the library of this checkout (installed or not, conda env or not).
 SRC = os.path.join(workflow.basedir, "src")
 PYTHON = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} python"
