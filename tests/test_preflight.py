@@ -42,6 +42,7 @@ def _config(path: Path | None, targets: list[str], **bench) -> dict:
     cfg["intermediate"] = {}
     cfg["models"] = {"tiny": {**cfg["models"]["tiny"], "recipes": ["none"]}}
     cfg["tasks"] = {"xnli": {"languages": ["en", "de", "sw", "ur"]}}
+    cfg["alignment"] = {**cfg["alignment"], "recipes": []}  # reads Tatoeba: tested below
     return cfg
 
 
@@ -113,3 +114,10 @@ def test_snakemake_dry_run_fails_before_planning(tmp_path):
                          check=False, cwd=tmp_path)
     assert run.returncode != 0
     assert "xstilts: data check failed" in run.stderr + run.stdout
+
+
+def test_alignment_study_reads_are_checked(tmp_path):
+    cfg = _config(_download(tmp_path, blank=False), ["xquad"])
+    cfg["alignment"]["recipes"] = "all"
+    with pytest.raises(DataError, match=r"alignment of 'tatoeba': no test file for language"):
+        preflight.check(cfg)

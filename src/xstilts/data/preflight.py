@@ -61,6 +61,15 @@ def planned_reads(config: dict[str, Any], synthetic_langs: list[str] | None = No
     for target in xcfg.retrieval_targets(config):
         langs = tuple(x for x in _languages(reg[target], synthetic_langs) if x != "en")
         reads.append(Read(target, "test", langs, "retrieve"))
+    if (config.get("alignment") or {}).get("recipes"):
+        from xstilts import grid
+
+        if grid.alignment_files(config):
+            name = str(config["alignment"].get("pairs", "tatoeba"))
+            task = reg[name]
+            split = "test" if task.metric == "retrieval_accuracy" else "validation"
+            langs = tuple(x for x in _languages(task, synthetic_langs) if x != "en")
+            reads.append(Read(name, split, langs, "alignment"))
     seen: set[str] = set()
     for recipe in xcfg.recipes(config).values():
         for name in recipe.get("tasks", []):
