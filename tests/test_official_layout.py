@@ -289,3 +289,31 @@ def test_reported_split_from_config():
         _check_eval_split({"xnli": "dev"}, registry())
     with pytest.raises(ConfigError, match=r"benchmark.eval_split.nosuch: unknown task"):
         _check_eval_split({"nosuch": "test"}, registry())
+
+
+# ---------------------------------------------------------------- scoring a submission folder
+
+
+def test_scoring_refuses_blanked_gold_files(tmp_path):
+    """The official scorer's layout: labels/<task>/test-<lang>.json|tsv. Blanked XQuAD gold
+    (empty predictions would "match") and all-0 XCOPA gold are refused, naming the file."""
+    from xstilts.metrics.qa import squad_scores
+    from xstilts.scoring import score_folder
+
+    blank = official_layout.blank_squad(xquad_originals()["de"])
+    with pytest.raises(ValueError, match="blank placeholders"):
+        squad_scores({q: "" for q in XQUAD_IDS_ALL}, blank)
+    for task, name, gold, pred in (
+            ("xquad", "test-de.json", json.dumps(blank),
+             json.dumps(dict.fromkeys(XQUAD_IDS_ALL, ""))),
+            ("xcopa", "test-qu.tsv", "0\n0\n", "0\n0\n")):
+        (tmp_path / "gold" / task).mkdir(parents=True)
+        (tmp_path / "pred" / task).mkdir(parents=True)
+        (tmp_path / "gold" / task / name).write_text(gold, "utf-8")
+        (tmp_path / "pred" / task / name).write_text(pred, "utf-8")
+        lang = name.split("-")[1].split(".")[0]
+        with pytest.raises(DataError, match=rf"gold/{task}/{name}.*(withheld|placeholder)"):
+            score_folder(tmp_path / "pred", tmp_path / "gold", [task], {task: [lang]})
+
+
+XQUAD_IDS_ALL = ["5a7e1c3b8f2d4e6a90b1c2d3", "5a7e1c3b8f2d4e6a90b1c2d4"]

@@ -84,6 +84,9 @@ def score_language(
     predictions = read_predictions(spec, lang, pred_dir)
     labels = read_labels(spec, lang, label_dir)
     kind = submission_kind(spec)
+    if spec.format == "multiple_choice" and len(labels) >= 2 and all(x == 0 for x in labels):
+        raise DataError(f"{label_file}: every gold label is 0, the official XCOPA download's "
+                        "placeholder for withheld test labels; refusing to score")
     if kind in ("label", "index", "tag") and len(predictions) != len(labels):
         unit = "sentences" if kind == "tag" else "lines"
         raise DataError(
