@@ -121,3 +121,20 @@ def test_alignment_study_reads_are_checked(tmp_path):
     cfg["alignment"]["recipes"] = "all"
     with pytest.raises(DataError, match=r"alignment of 'tatoeba': no test file for language"):
         preflight.check(cfg)
+
+
+def test_passed_check_is_cached_until_a_file_changes(tmp_path, monkeypatch):
+    root = _download(tmp_path / "download", blank=False)
+    cfg = _config(root, ["xquad"])
+    cache = tmp_path / "results" / ".data_check.json"
+    preflight.check(cfg, cache=cache)
+    assert cache.is_file()
+    calls = []
+    monkeypatch.setattr(preflight, "_check", lambda config: calls.append(1))
+    preflight.check(cfg, cache=cache)
+    assert calls == []  # unchanged files: not read again
+    official_layout.xquad(xquad_originals(), root, blank=True)  # the files change
+    monkeypatch.undo()
+    load.clear_cache()
+    with pytest.raises(DataError, match="gold labels withheld"):
+        preflight.check(cfg, cache=cache)

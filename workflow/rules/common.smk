@@ -23,7 +23,7 @@ if workflow.is_main_process and os.environ.get("XSTILTS_DATA_CHECK", "1") != "0"
     from xstilts.data import preflight as xpreflight  # noqa: E402
 
     try:
-        xpreflight.check(config)
+        xpreflight.check(config, cache=os.path.join(xgrid.RESULTS, ".data_check.json"))
     except xpreflight.DataError as err:
         sys.exit(f"xstilts: {err}")
 

@@ -144,8 +144,51 @@ def _check_local(config: dict[str, Any], reads: list[Read], source: dict[str, An
     return problems
 
 
-def check(config: dict[str, Any]) -> None:
-    """Raise one DataError listing every problem of the data the planned jobs will read."""
+def _cache_key(config: dict[str, Any]) -> str:
+    keys = ("benchmark", "tasks", "targets", "intermediate", "alignment", "models", "seeds")
+    return xcfg.canonical_json({k: config.get(k) for k in keys})
+
+
+def _cached_ok(cache: Path | None, key: str) -> bool:
+    """True when `cache` records a passed check of `key` whose files are all unchanged."""
+    import json
+
+    from xstilts.data._readlog import stamp
+
+    if cache is None or not cache.is_file():
+        return False
+    try:
+        entry = json.loads(cache.read_text("utf-8"))
+        stamps = tuple(tuple(x) for x in entry["stamps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return entry.get("key") == key and stamp([Path(p) for p, _, _ in stamps]) == stamps
+
+
+def check(config: dict[str, Any], cache: Path | None = None) -> None:
+    """Raise one DataError listing every problem of the data the planned jobs will read.
+
+    `cache`: a JSON file remembering a passed check of local files with their sizes and mtimes;
+    while none of them changes (and the config's data-related keys do not), the check is
+    skipped (real XTREME takes seconds to read)."""
+    from xstilts.data._readlog import recording, stamp
+
+    cache = Path(cache) if cache is not None else None
+    key = _cache_key(config)
+    if _cached_ok(cache, key):
+        return
+    with recording() as paths:
+        _check(config)
+    if cache is not None and paths:
+        import json
+
+        from xstilts.atomic import write_atomic
+
+        stamps = stamp(sorted(set(paths)))
+        write_atomic(cache, json.dumps({"key": key, "stamps": stamps}))
+
+
+def _check(config: dict[str, Any]) -> None:
     bench = config["benchmark"]
     kind = bench.get("source", "synthetic")
     problems: list[str] = []
