@@ -1,9 +1,10 @@
 """Run real public files through the official XTREME layout and xstilts' readers + scorer.
 
-    python benchmarks/real_data_check.py --xquad DIR [--xcopa DIR]
+    python benchmarks/real_data_check.py --xquad DIR [--xcopa DIR] [--ud FILE.conllu ...]
 
 DIR (--xquad) holds deepmind/xquad's `xquad.<l>.json` originals; DIR (--xcopa) a checkout of
-cambridgeltl/xcopa (`data/<l>/{val,test}.<l>.jsonl`). Each is laid out in a temporary folder
+cambridgeltl/xcopa (`data/<l>/{val,test}.<l>.jsonl`); --ud takes UD treebank files
+(`<l>_<treebank>-ud-<split>.conllu`). Each is laid out in a temporary folder
 exactly as google-research/xtreme's download_data.sh leaves it (blanked) and with the original
 labels (unblanked) by `xstilts.data.official_layout`, then read with `benchmark.source:
 xtreme_dir` and scored with a perfect and an empty predictor; XQuAD is also loaded as the hub
@@ -101,16 +102,43 @@ def xcopa(folder: Path, tmp: Path) -> None:
               f"{val_state} ({len(val) if val is not None else 0}) |")
 
 
+def ud(files: list[Path], tmp: Path) -> None:
+    from xstilts.data.official_layout import conllu_words
+
+    task = get_task("udpos")
+    print("\n| file | sentences | words | blanked | unblanked | words and tags equal |")
+    print("|---|---|---|---|---|---|")
+    for i, path in enumerate(files):
+        lang, split = path.name.split("_")[0], path.name.rsplit("-", 1)[1].split(".")[0]
+        split_name = {"train": "train", "dev": "validation", "test": "test"}[split]
+        sents = conllu_words(path.read_text("utf-8"))
+        states, loaded = [], None
+        for kind, blank in (("blanked", True), ("unblanked", False)):
+            official_layout.udpos({(split, lang): sents}, tmp / f"ud{i}-{kind}", blank)
+            ds, state = _outcome(task, split_name, lang,
+                                 {"kind": "xtreme_dir", "path": str(tmp / f"ud{i}-{kind}")})
+            states.append(state)
+            loaded = ds if not blank else loaded
+        names = loaded.features["tags"].feature
+        same = [list(zip(t, names.int2str(list(g)), strict=True)) for t, g in
+                zip(loaded["tokens"], loaded["tags"], strict=True)] == [list(x) for x in sents]
+        print(f"| {path.name} | {len(sents)} | {sum(map(len, sents))} | {states[0]} | "
+              f"{states[1]} ({len(loaded)}) | {same} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--xquad", type=Path, help="folder with deepmind/xquad's xquad.<l>.json")
     parser.add_argument("--xcopa", type=Path, help="a checkout of cambridgeltl/xcopa")
+    parser.add_argument("--ud", type=Path, nargs="*", default=[], help="UD .conllu files")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.xquad:
             xquad(args.xquad, Path(tmp))
         if args.xcopa:
             xcopa(args.xcopa, Path(tmp))
+        if args.ud:
+            ud(args.ud, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -317,3 +317,22 @@ def test_scoring_refuses_blanked_gold_files(tmp_path):
 
 
 XQUAD_IDS_ALL = ["5a7e1c3b8f2d4e6a90b1c2d3", "5a7e1c3b8f2d4e6a90b1c2d4"]
+
+
+def test_conllu_conversion_fuses_multiword_tokens(tmp_path):
+    conllu = ("# sent_id = 1\n# text = Vamos al río.\n"
+              "1\tVamos\tir\tVERB\t_\t_\t0\troot\t_\t_\n"
+              "2-3\tal\t_\t_\t_\t_\t_\t_\t_\t_\n"
+              "2\ta\ta\tADP\t_\t_\t4\tcase\t_\t_\n"
+              "3\tel\tel\tDET\t_\t_\t4\tdet\t_\t_\n"
+              "3.1\tx\tx\tX\t_\t_\t_\t_\t_\t_\n"
+              "4\trío\trío\tNOUN\t_\t_\t1\tobl\t_\tSpaceAfter=No\n"
+              "5\t.\t.\tPUNCT\t_\t_\t1\tpunct\t_\t_\n\n"
+              "1\t_\t_\tX\t_\t_\t0\troot\t_\t_\n2\t_\t_\tX\t_\t_\t1\tdep\t_\t_\n\n")
+    sents = official_layout.conllu_words(conllu)
+    assert sents == [[("Vamos", "VERB"), ("al", "ADP"), ("río", "NOUN"), (".", "PUNCT")]]
+    official_layout.udpos({("test", "es"): sents}, tmp_path, blank=True)
+    assert (tmp_path / "udpos" / "test-es.tsv").read_text("utf-8") == "Vamos\nal\nrío\n.\n"
+    official_layout.udpos({("dev", "es"): sents * 2}, tmp_path, blank=True)
+    assert (tmp_path / "udpos" / "dev-es.tsv").read_text("utf-8").endswith(
+        "río\tNOUN\n.\tPUNCT\n\nVamos\tVERB\nal\tADP\nrío\tNOUN\n.\tPUNCT\n")

@@ -159,6 +159,50 @@ def pawsx(files: dict[tuple[str, str], list[tuple[str, str, str]]], root: Path,
     return out
 
 
+# conllu_to_conll.py's default precedence: a multiword token gets its subtokens' first tag here
+POS_PRECEDENCE = ("VERB NOUN PROPN PRON ADJ NUM ADV INTJ AUX ADP DET PART CCONJ SCONJ X "
+                  "PUNCT").split()
+
+
+def conllu_words(text: str) -> list[list[tuple[str, str]]]:
+    """(word, UPOS) sentences of a CoNLL-U file as XTREME's conversion leaves them: multiword
+    tokens replace their subtokens (fused form, highest-precedence UPOS), empty nodes dropped,
+    sentences of (almost) only "_" words dropped."""
+    sentences: list[list[tuple[str, str]]] = []
+    words: list[tuple[str, str]] = []
+    fused: dict[int, tuple[int, str]] = {}
+    subtags: dict[int, list[str]] = {}
+    for line in [*text.split("\n"), ""]:
+        cells = line.rstrip("\r").split("\t")
+        if len(cells) != 10:
+            if words:
+                empty = sum(w == "_" for w, _ in words)
+                if empty == 0 or empty < len(words) - 1:
+                    sentences.append(words)
+            words, fused, subtags = [], {}, {}
+            continue
+        ident = cells[0]
+        if "." in ident:
+            continue
+        if "-" in ident:
+            first, last = (int(x) for x in ident.split("-"))
+            fused[first] = (last, cells[1])
+            subtags[first] = []
+            continue
+        n = int(ident)
+        owner = next((f for f, (last, _) in fused.items() if f <= n <= last), None)
+        if owner is None:
+            words.append((cells[1], cells[3]))
+            continue
+        subtags[owner].append(cells[3])
+        last, form = fused[owner]
+        if n == last:
+            tags = subtags[owner]
+            rank = {t: i for i, t in enumerate(POS_PRECEDENCE)}
+            words.append((form, min(tags, key=lambda t: rank.get(t, len(rank)))))
+    return sentences
+
+
 def udpos(sentences: dict[tuple[str, str], list[list[tuple[str, str]]]], root: Path,
           blank: bool = True) -> list[Path]:
     """`udpos/{train,dev,test}-<l>.tsv` from (word, UPOS) sentences of the CoNLL-U files:
