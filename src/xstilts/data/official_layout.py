@@ -160,8 +160,8 @@ def pawsx(files: dict[tuple[str, str], list[tuple[str, str, str]]], root: Path,
 
 
 # conllu_to_conll.py's default precedence: a multiword token gets its subtokens' first tag here
-POS_PRECEDENCE = ("VERB NOUN PROPN PRON ADJ NUM ADV INTJ AUX ADP DET PART CCONJ SCONJ X "
-                  "PUNCT").split()
+POS_PRECEDENCE = ("VERB", "NOUN", "PROPN", "PRON", "ADJ", "NUM", "ADV", "INTJ", "AUX", "ADP",
+                  "DET", "PART", "CCONJ", "SCONJ", "X", "PUNCT")
 
 
 def conllu_words(text: str) -> list[list[tuple[str, str]]]:
