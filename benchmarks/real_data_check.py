@@ -80,6 +80,45 @@ def xquad(folder: Path, tmp: Path) -> None:
               f"{empty['exact_match']:.1f}/{empty['f1']:.1f} | {shifted} | {hub_ok}/{len(rows)} |")
 
 
+def preflight_rows(folder: Path, tmp: Path) -> None:
+    """`xstilts check-data` on a grid with target xquad over the laid-out real files (SQuAD's
+    train/dev stand-in: the English XQuAD file)."""
+    import copy
+    import time
+
+    import yaml
+
+    from xstilts.data import preflight
+    from xstilts.data.errors import DataError
+
+    repo = Path(__file__).resolve().parents[1]
+    base = yaml.safe_load((repo / "config.yaml").read_text("utf-8"))
+    en = json.loads((folder / "xquad.en.json").read_text("utf-8"))
+    print("\n| check-data (target xquad) | result | seconds |")
+    print("|---|---|---|")
+    for name, root, gold in (("blanked", tmp / "blanked", None),
+                             ("unblanked", tmp / "unblanked", None),
+                             ("blanked + gold_path=deepmind/xquad", tmp / "blanked", folder)):
+        for split in ("train", "dev"):
+            official_layout.write_squad(en, root / "squad" / f"{split}-v1.1.json")
+        cfg = copy.deepcopy(base)
+        cfg["benchmark"] = {"source": "xtreme_dir", "path": str(root)}
+        if gold:
+            cfg["benchmark"]["gold_path"] = str(gold)
+        cfg.update(targets=["xquad"], intermediate={}, alignment={"recipes": []},
+                   models={"tiny": {**base["models"]["tiny"], "recipes": ["none"]}})
+        load.clear_cache()
+        started = time.perf_counter()
+        try:
+            preflight.check(cfg)
+            result = "ok"
+        except DataError as err:
+            msg = str(err)
+            one_line = "\n" not in msg
+            result = f"refused, one line: {one_line}; {msg[:msg.index(':')]}"
+        print(f"| {name} | {result} | {time.perf_counter() - started:.2f} |")
+
+
 def xcopa(folder: Path, tmp: Path) -> None:
     rows = {}
     for path in sorted(folder.glob("data/*/*.jsonl")):
@@ -135,6 +174,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.xquad:
             xquad(args.xquad, Path(tmp))
+            preflight_rows(args.xquad, Path(tmp))
         if args.xcopa:
             xcopa(args.xcopa, Path(tmp))
         if args.ud:
