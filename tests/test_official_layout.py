@@ -336,3 +336,21 @@ def test_conllu_conversion_fuses_multiword_tokens(tmp_path):
     official_layout.udpos({("dev", "es"): sents * 2}, tmp_path, blank=True)
     assert (tmp_path / "udpos" / "dev-es.tsv").read_text("utf-8").endswith(
         "río\tNOUN\n.\tPUNCT\n\nVamos\tVERB\nal\tADP\nrío\tNOUN\n.\tPUNCT\n")
+
+
+def test_evaluate_stage_refuses_before_loading_the_model(blanked, tmp_path):
+    """The whole stage on the official (blanked) XQuAD: one-line refusal, no scores file, and
+    the model (here a folder that does not exist) is never opened."""
+    from xstilts.cli import main
+
+    spec = {"target": "xquad", "benchmark": {"source": "xtreme_dir", "path": blanked["path"]},
+            "model_dir": str(tmp_path / "no-model"), "threads": 1,
+            "ids": {"model": "m", "intermediate": "none", "seed": 1},
+            "out": str(tmp_path / "scores.json"),
+            "predictions": str(tmp_path / "pred" / "xquad")}
+    assert main(["evaluate", "--spec", json.dumps(spec)], allow_worker=False) == 1
+    assert not (tmp_path / "scores.json").exists()
+    with pytest.raises(WithheldLabelsError, match=r"xquad/xquad\.en\.json.*blanks test labels"):
+        from xstilts.stages import evaluate
+
+        evaluate.run(spec)
