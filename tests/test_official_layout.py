@@ -354,3 +354,14 @@ def test_evaluate_stage_refuses_before_loading_the_model(blanked, tmp_path):
         from xstilts.stages import evaluate
 
         evaluate.run(spec)
+
+
+def test_all_zero_rule_is_for_real_test_files_only(tmp_path):
+    """mini-XTREME never blanks: a tiny synthetic XCOPA test set may be all 0 by chance."""
+    from xstilts.data.layout import write_canonical
+
+    recs = [{"id": str(i), "context": f"p{i}", "question": "cause", "choices": ["a", "b"],
+             "label": 0} for i in range(3)]
+    write_canonical("xcopa", "test", "sx", recs, tmp_path)
+    assert load_split("xcopa", "test", "sx", {"kind": "synthetic", "path": str(tmp_path)})[
+        "label"] == [0, 0, 0]

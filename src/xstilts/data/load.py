@@ -266,7 +266,7 @@ def load_split(task: TaskSpec | str, split: str, lang: str, source: dict[str, An
             records = read_records(task, split, lang, source)
         files = sorted({str(p) for p in paths if p.is_file()})
         at = f"{', '.join(files)} ({where})" if files else where
-        withheld.check_gold(task, split, records, at)
+        withheld.check_gold(task, split, records, at, real=source.get("kind") != "synthetic")
         return to_dataset(task, records, labels, at, unk)
 
     return _cached(_cache_key(task, split, lang, source), build)

@@ -48,11 +48,13 @@ def _blank_qa(rec: dict[str, Any]) -> bool:
     return bool(texts) and all(str(t) == "" for t in texts)
 
 
-def problem(task: TaskSpec, split: str, records: Any) -> tuple[str, bool] | None:
+def problem(task: TaskSpec, split: str, records: Any, real: bool = True
+            ) -> tuple[str, bool] | None:
     """(what is wrong, whether the whole split is withheld) or None when the gold is usable.
 
-    Multiple choice: a test split whose labels are all 0 is the XCOPA placeholder (only test
-    files are rewritten; a train split may legitimately start with 0s)."""
+    Multiple choice: a real (`real`, i.e. not mini-XTREME, whose tiny test sets may be all 0 by
+    chance) test split whose labels are all 0 is the XCOPA placeholder (only test files are
+    rewritten; a train split may legitimately start with 0s)."""
     if task.format == "retrieval" or task.format == "mlm" or not isinstance(records, list):
         return None
     n = len(records)
@@ -81,15 +83,15 @@ def problem(task: TaskSpec, split: str, records: Any) -> tuple[str, bool] | None
         return f"none of the {n} rows has a label", True
     if missing:
         return f"row {missing[0]} (id {records[missing[0]]['id']!r}) has no label", False
-    if (task.format == "multiple_choice" and split == "test" and n >= 2
+    if (real and task.format == "multiple_choice" and split == "test" and n >= 2
             and all(int(x) == 0 for x in labels)):
         return f"all {n} labels are 0 (the official XCOPA preprocessing's placeholder)", True
     return None
 
 
-def check_gold(task: TaskSpec, split: str, records: Any, where: str) -> None:
+def check_gold(task: TaskSpec, split: str, records: Any, where: str, real: bool = True) -> None:
     """Raise WithheldLabelsError (one line naming `where`) when the split's gold is unusable."""
-    found = problem(task, split, records)
+    found = problem(task, split, records, real)
     if found is None:
         return
     what, withheld = found
