@@ -365,3 +365,20 @@ def test_all_zero_rule_is_for_real_test_files_only(tmp_path):
     write_canonical("xcopa", "test", "sx", recs, tmp_path)
     assert load_split("xcopa", "test", "sx", {"kind": "synthetic", "path": str(tmp_path)})[
         "label"] == [0, 0, 0]
+
+
+def test_questions_without_answers_refused_for_extractive_tasks(tmp_path):
+    """XQuAD has no unanswerable questions: an empty answer list (e.g. a reader that dropped
+    the blank placeholder) is a removed annotation, never scored as "unanswerable"."""
+    data = xquad_originals()["zh"]
+    data["data"][0]["paragraphs"][0]["qas"][0]["answers"] = []
+    official_layout.write_squad(data, tmp_path / "xquad" / "xquad.zh.json")
+    src = {"kind": "xtreme_dir", "path": str(tmp_path)}
+    with pytest.raises(WithheldLabelsError, match=r"1 of 2 questions have no answer"):
+        load_split("xquad", "test", "zh", src)
+    for qa in data["data"][0]["paragraphs"][0]["qas"]:
+        qa["answers"] = []
+    official_layout.write_squad(data, tmp_path / "xquad" / "xquad.zh.json")
+    load.clear_cache()
+    with pytest.raises(WithheldLabelsError, match=r"none of the 2 questions has an answer"):
+        load_split("xquad", "test", "zh", src)

@@ -412,7 +412,8 @@ def reported_splits(score_files: Sequence[Path]) -> pd.DataFrame:
     for path in score_files:
         raw = read_json_object(Path(path), "score file")
         per_lang = raw.get("splits") if isinstance(raw.get("splits"), dict) else {}
-        for lang in raw.get("languages") or {}:
+        langs = raw.get("languages") if isinstance(raw.get("languages"), dict) else {}
+        for lang in langs:
             split = str(per_lang.get(lang, raw.get("split", "test")))
             key = (str(raw["target"]), str(lang))
             seen[key] = split if seen.get(key, split) == split else "mixed"

@@ -67,8 +67,16 @@ def problem(task: TaskSpec, split: str, records: Any, real: bool = True
         if blank:
             return (f"{len(blank)} of {n} questions have only blank answers (first: row "
                     f"{blank[0]}, id {records[blank[0]]['id']!r})", False)
-        if not task.unanswerable and not any(r["answers"].get("text") for r in records):
-            return f"none of the {n} questions has an answer", True
+        if not task.unanswerable:
+            # an extractive task without unanswerable questions: a question without an answer
+            # is a removed annotation (some readers drop blank answers), not "unanswerable"
+            none = [i for i, r in enumerate(records) if not r["answers"].get("text")]
+            if len(none) == n:
+                return f"none of the {n} questions has an answer", True
+            if none:
+                return (f"{len(none)} of {n} questions have no answer (first: row {none[0]}, "
+                        f"id {records[none[0]]['id']!r}) in a task without unanswerable "
+                        "questions", False)
         return None
     if task.format == "tagging":
         rows = [i for i, r in enumerate(records) if any(_missing(t) for t in r["tags"])]
