@@ -239,7 +239,8 @@ def squad_json(qas: list[tuple[str, str, list[tuple[str, int]]]], context: str =
 
 
 def write_xtreme_download(root: Path) -> Path:
-    """Files as download_data.sh + utils_preprocess.py leave them (labels kept on test)."""
+    """Files in download_data.sh's layout with the labels kept on test (the blanked layout the
+    official preprocessing really leaves is built by tests/official_layout.py)."""
     root = Path(root)
     # csv.writer(delimiter='\t') with its default '\r\n' line ending and quoting
     _w(root / "xnli/train-en.tsv", "Conceptually cream skimming\tProduct and geography\tneutral"
@@ -248,7 +249,7 @@ def write_xtreme_download(root: Path) -> Path:
        "\"Sie sagte \"\"nein\"\"\"\tSie blieb\tcontradiction\r\n")
     _w(root / "xnli/dev-de.tsv", "a\tb\tneutral\r\n")
     _w(root / "pawsx/train-en.tsv", "Sentence one .\tSentence two .\t1\r\n")
-    _w(root / "pawsx/test-de.tsv", "Satz eins\tSatz zwei\t0\r\nSatz drei\tSatz vier\r\n")
+    _w(root / "pawsx/test-de.tsv", "Satz eins\tSatz zwei\t0\r\nSatz drei\tSatz vier\t1\r\n")
     _w(root / "udpos/train-en.tsv", "The\tDET\ndog\tNOUN\nbarks\tVERB\n\nHi\tINTJ\n")
     _w(root / "udpos/test-de.tsv", "Das\tDET\nHaus\tNOUN\n.\tPUNCT\n")
     _w(root / "panx/train-en.tsv", "Angela\tB-PER\nMerkel\tI-PER\nspoke\tO\n\n")
@@ -266,9 +267,9 @@ def write_xtreme_download(root: Path) -> Path:
                                              context="Berlin ist groß.", title="Berlin"))
     _w(root / "tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.en.train.json", squad_json(
         [("222", "q", [("z", 2)])], context="xyz", title=None))
-    # XTREME strips test annotations to {"answer_start": 0, "text": ""}
+    # the unblanked dev set (the official download blanks it: tests/official_layout.py)
     _w(root / "tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json", squad_json(
-        [("arabic-111-0", "q1", [("b", 1)]), ("arabic-112-0", "q2", [("", 0)])], context="abc",
+        [("arabic-111-0", "q1", [("b", 1)]), ("arabic-112-0", "q2", [("c", 2)])], context="abc",
         title=None))
     _w(root / "bucc2018/de-en.test.de", "de-000001\tHallo Welt\nde-000002\tGuten Tag\n")
     _w(root / "bucc2018/de-en.test.en", "en-000001\tGood day\nen-000002\tHello world\n"

@@ -136,7 +136,7 @@ XTREME_CASES = [
     ("xnli", "test", "de", 2, {"label": "entailment"},
      {"text_a": 'Sie sagte "nein"', "label": "contradiction"}),
     ("pawsx", "train", "en", 1, {"text_a": "Sentence one .", "label": "1"}, None),
-    ("pawsx", "test", "de", 2, {"label": "0"}, {"text_a": "Satz drei", "label": -1}),
+    ("pawsx", "test", "de", 2, {"label": "0"}, {"text_a": "Satz drei", "label": "1"}),
     ("udpos", "train", "en", 2, {"tokens": ["The", "dog", "barks"],
                                  "tags": ["DET", "NOUN", "VERB"]}, {"tokens": ["Hi"]}),
     ("udpos", "test", "de", 1, {"tags": ["DET", "NOUN", "PUNCT"]}, None),
@@ -152,7 +152,7 @@ XTREME_CASES = [
     ("tydiqa", "train", "en", 1, {"id": "222", "answers": {"text": ["z"], "answer_start": [2]}},
      None),
     ("tydiqa", "test", "ar", 2, {"answers": {"text": ["b"], "answer_start": [1]}},
-     {"answers": {"text": [], "answer_start": []}}),
+     {"answers": {"text": ["c"], "answer_start": [2]}}),
     ("squad_v1", "train", "en", 2, {"id": "5733be"}, None),
 ]
 

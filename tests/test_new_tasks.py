@@ -185,7 +185,7 @@ def test_xtreme_dir_xcopa(xtreme_root):
     test = load_split("xcopa", "test", "qu", src)
     assert test.to_list() == [{"id": "1", "context": "Warmiqa puñurqan.", "question": "effect",
                                "choices": ["a", "b"], "label": 1}]
-    with pytest.raises(DataError, match=r"xcopa/test\.de\.jsonl"):
+    with pytest.raises(DataError, match=r"xcopa/test-de\.jsonl"):
         load_split("xcopa", "test", "de", src)
 
 
@@ -209,13 +209,13 @@ def test_round_trip_xcopa(tmp_path):
     paths = {split: write_canonical("xcopa", split, lang, _mc(3), tmp_path)
              for split, lang in (("train", "en"), ("validation", "en"), ("test", "sx"))}
     assert paths["train"] == [tmp_path / "hub" / "copa" / "train.jsonl"]
-    assert paths["validation"] == [tmp_path / "xtreme" / "xcopa" / "val.en.jsonl"]
-    assert paths["test"] == [tmp_path / "xtreme" / "xcopa" / "test.sx.jsonl"]
+    assert paths["validation"] == [tmp_path / "xtreme" / "xcopa" / "val-en.jsonl"]
+    assert paths["test"] == [tmp_path / "xtreme" / "xcopa" / "test-sx.jsonl"]
     for split, lang in (("train", "en"), ("validation", "en"), ("test", "sx")):
         assert load_split("xcopa", split, lang, src).to_list() == _mc(3)
     # without an English XCOPA dev file, the English dev set is COPA's
     write_canonical("copa", "validation", "en", _mc(1), tmp_path)
-    (tmp_path / "xtreme" / "xcopa" / "val.en.jsonl").unlink()
+    (tmp_path / "xtreme" / "xcopa" / "val-en.jsonl").unlink()
     load.clear_cache()
     assert load_split("xcopa", "validation", "en", src).to_list() == _mc(1)
 

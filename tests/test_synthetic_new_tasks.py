@@ -115,8 +115,8 @@ def test_written_files_load_with_the_canonical_schema(tmp_path: Path, small: dic
     from xstilts.data.schema import features_for
 
     manifest = generate(tmp_path, SMALL)
-    for f in ("hub/copa/train.jsonl", "hub/copa/validation.jsonl", "xtreme/xcopa/test.vely.jsonl",
-              "xtreme/xcopa/val.en.jsonl", "hub/tweet_sentiment/test-hano.jsonl",
+    for f in ("hub/copa/train.jsonl", "hub/copa/validation.jsonl", "xtreme/xcopa/test-vely.jsonl",
+              "xtreme/xcopa/val-en.jsonl", "hub/tweet_sentiment/test-hano.jsonl",
               "hub/sib200/train.jsonl", "hub/sib200/train-viko.jsonl",
               "hub/masakhaner/train-maru.jsonl", "hub/masakhaner/validation.jsonl"):
         assert f in manifest["files"], f

@@ -392,26 +392,68 @@ def display_per_language(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _write_formats(stem: Path, table: pd.DataFrame, display: pd.DataFrame,
-                   numeric: list[str], caption: str) -> list[Path]:
+                   numeric: list[str], caption: str, note: str = "") -> list[Path]:
+    """CSV, Markdown and LaTeX; `note` (e.g. the reported split) ends the caption and follows
+    the Markdown table."""
     csv = table.to_csv(index=False, lineterminator="\n")
     label = f"tab:{stem.name}"
+    markdown = to_markdown(display, numeric) + (f"\n{note.strip()}\n" if note else "")
     return [write_atomic(stem.with_suffix(".csv"), csv),
-            write_atomic(stem.with_suffix(".md"), to_markdown(display, numeric)),
-            write_atomic(stem.with_suffix(".tex"), to_latex(display, numeric, caption, label))]
+            write_atomic(stem.with_suffix(".md"), markdown),
+            write_atomic(stem.with_suffix(".tex"),
+                         to_latex(display, numeric, caption + note, label))]
 
 
-def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none") -> list[Path]:
+def reported_splits(score_files: Sequence[Path]) -> pd.DataFrame:
+    """target, language, split: the split each score was computed on (score files' "splits",
+    written by the evaluate stage; "test" when a file has none, e.g. retrieval). A language
+    scored on different splits by different runs is "mixed"."""
+    seen: dict[tuple[str, str], str] = {}
+    for path in score_files:
+        raw = read_json_object(Path(path), "score file")
+        per_lang = raw.get("splits") if isinstance(raw.get("splits"), dict) else {}
+        langs = raw.get("languages") if isinstance(raw.get("languages"), dict) else {}
+        for lang in langs:
+            split = str(per_lang.get(lang, raw.get("split", "test")))
+            key = (str(raw["target"]), str(lang))
+            seen[key] = split if seen.get(key, split) == split else "mixed"
+    rows = [(t, lang, s) for (t, lang), s in sorted(seen.items())]
+    return pd.DataFrame(rows, columns=["target", "language", "split"])
+
+
+def _split_note(splits: pd.DataFrame | None, target: str | None = None) -> str:
+    """Caption text naming the splits that are not "test" (empty when everything is test)."""
+    if splits is None or splits.empty:
+        return ""
+    frame = splits if target is None else splits[splits["target"] == target]
+    other = frame[frame["split"] != "test"]
+    if other.empty:
+        return ""
+    if target is not None:
+        names = sorted(set(other["split"]))
+        return f" Reported on the {'/'.join(names)} split (test gold withheld)."
+    parts = [f"{t} ({'/'.join(sorted(set(g['split'])))})" for t, g in other.groupby("target")]
+    return f" Not on the test split (its gold withheld): {', '.join(parts)}."
+
+
+def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
+                 splits: pd.DataFrame | None = None) -> list[Path]:
     """Write tidy.csv and the xtreme, improvement (if `baseline` is present) and per-language
-    tables as CSV (full precision), Markdown and LaTeX (2 decimals), atomically."""
+    tables as CSV (full precision), Markdown and LaTeX (2 decimals), atomically; with `splits`
+    (`reported_splits`) also splits.csv, and captions name any split other than test."""
     _check_tidy(tidy)
     out_dir = Path(out_dir)
     ordered = tidy.sort_values(TIDY_COLUMNS[:6], kind="stable")[TIDY_COLUMNS]
     written = [write_atomic(out_dir / "tidy.csv", ordered.to_csv(index=False, lineterminator="\n"))]
+    if splits is not None:
+        written.append(write_atomic(out_dir / "splits.csv",
+                                    splits.to_csv(index=False, lineterminator="\n")))
     xt = xtreme_table(tidy, baseline)
     over = xt["avg_over"].iloc[0] if len(xt) else "none"
     disp, num = display_xtreme(xt)
     written += _write_formats(out_dir / "xtreme", xt, disp, num,
-                              f"Task scores and average over {over}: mean ± sd over seeds.")
+                              f"Task scores and average over {over}: mean ± sd over seeds.",
+                              _split_note(splits))
     recipes = set(tidy["intermediate"])
     if baseline in recipes and len(recipes) > 1:
         imp = improvement_table(tidy, baseline)
@@ -426,7 +468,8 @@ def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none") -> l
         pl = per_language_table(tidy, target, baseline)
         disp, num = display_per_language(pl)
         written += _write_formats(out_dir / f"per_language_{target}", pl, disp, num,
-                                  f"{target}: score per language, mean over seeds.")
+                                  f"{target}: score per language, mean over seeds.",
+                                  _split_note(splits, target))
     return written
 
 
@@ -440,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path, help="scores.json files")
     args = parser.parse_args(argv)
     tidy = collect(args.files)
-    for path in write_tables(tidy, args.out, args.baseline):
+    for path in write_tables(tidy, args.out, args.baseline, reported_splits(args.files)):
         print(path)
     return 0
 

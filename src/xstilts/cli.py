@@ -45,6 +45,10 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     started = time.time()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["check-data"]:
+        from xstilts.data.preflight import main as check_main
+
+        return check_main(argv[1:])
     if allow_worker:
         from xstilts.worker import run_via_worker
 
@@ -58,6 +62,8 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
     sub = parser.add_subparsers(dest="stage", required=True)
     sub.add_parser("cost", help="print the GPU-hours a config needs (xstilts cost --config FILE)")
+    sub.add_parser("check-data", help="check the data every planned job will read "
+                   "(xstilts check-data --config FILE)")
     for stage in STAGES:
         p = sub.add_parser(stage, help=f"run the {stage} stage")
         p.add_argument("--spec", required=True, help="the job's spec as JSON (or @file.json)")

@@ -247,6 +247,7 @@ def check(config: dict) -> None:
     source = config["benchmark"]["source"]
     if source == "xtreme_dir" and not config["benchmark"].get("path"):
         raise ConfigError("benchmark.path: required when benchmark.source is xtreme_dir")
+    _check_eval_split(config["benchmark"].get("eval_split"), registry_)
     if not config.get("models"):
         raise ConfigError("models: at least one base model is needed")
     if not config.get("targets"):
@@ -351,6 +352,20 @@ def _check_unique(config: dict) -> None:
             for j, value in enumerate(values):
                 if value in values[:j]:
                     raise ConfigError(f"{key}[{j}]: {value!r} is listed twice")
+
+
+EVAL_SPLITS = ("test", "validation", "auto")
+
+
+def _check_eval_split(value: Any, registry_: dict[str, TaskSpec]) -> None:
+    """benchmark.eval_split: test | validation | auto, or {task | default: one of them}."""
+    items = value.items() if isinstance(value, dict) else [("", value)]
+    for task, split in items:
+        key = "benchmark.eval_split" + (f".{task}" if task else "")
+        if task and task != "default" and task not in registry_:
+            raise ConfigError(f"{key}: unknown task {task!r}")
+        if split is not None and split not in EVAL_SPLITS:
+            raise ConfigError(f"{key}: {split!r} is not one of {list(EVAL_SPLITS)}")
 
 
 def _check_hparams(values: dict, key: str) -> None:

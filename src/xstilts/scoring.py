@@ -74,16 +74,23 @@ def score_language(
     pred_dir: str | os.PathLike[str],
     label_dir: str | os.PathLike[str],
     metric_lang: str | None = None,
+    real: bool = True,
 ) -> dict[str, float]:
     """Scores of one task and language from its prediction and label files.
 
     `metric_lang` is the language the metric sees (MLQA normalization); default `lang`.
+    `real`: all-0 multiple-choice gold is XCOPA's withheld-label placeholder and refused
+    (mini-XTREME's tiny sets may be all 0 by chance: `real=False`).
     """
     pred_file = submission_path(spec, lang, pred_dir)
     label_file = submission_path(spec, lang, label_dir)
     predictions = read_predictions(spec, lang, pred_dir)
     labels = read_labels(spec, lang, label_dir)
     kind = submission_kind(spec)
+    if (real and spec.format == "multiple_choice" and len(labels) >= 2
+            and all(x == 0 for x in labels)):
+        raise DataError(f"{label_file}: every gold label is 0, the official XCOPA download's "
+                        "placeholder for withheld test labels; refusing to score")
     if kind in ("label", "index", "tag") and len(predictions) != len(labels):
         unit = "sentences" if kind == "tag" else "lines"
         raise DataError(
@@ -155,7 +162,8 @@ def score_folder(
         per_metric: dict[str, list[float]] = {}
         for lang in langs:
             metric_lang = metric_language(lang) if metric_language else lang
-            scores_lang = score_language(spec, lang, pred_dir, label_dir, metric_lang)
+            scores_lang = score_language(spec, lang, pred_dir, label_dir, metric_lang,
+                                         real=metric_language is not synthetic_metric_language)
             for metric, value in scores_lang.items():
                 rows.append((task, lang, metric, value))
                 per_metric.setdefault(metric, []).append(value)

@@ -25,6 +25,17 @@ try:
 except xcfg.ConfigError as err:
     sys.exit(f"xstilts: invalid config: {err}")
 
+# Pre-flight data check (also `xstilts check-data --config FILE`): every file the planned jobs
+# read exists, parses and has labels where they are scored; once, before planning (not again
+# inside each job). XSTILTS_DATA_CHECK=0 skips it (e.g. planning where the data is not mounted).
+if workflow.is_main_process and os.environ.get("XSTILTS_DATA_CHECK", "1") != "0":
+    from xstilts.data import preflight as xpreflight  # noqa: E402
+
+    try:
+        xpreflight.check(config, cache=os.path.join(xgrid.RESULTS, ".data_check.json"))
+    except xpreflight.DataError as err:
+        sys.exit(f"xstilts: {err}")
+
 # Rules run the library of this checkout (installed or not, conda env or not).
 SRC = os.path.join(workflow.basedir, "src")
 PYTHON = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} python"
@@ -81,6 +92,10 @@ def spec(**parts):
 def benchmark_spec():
     bench = dict(config["benchmark"])
     bench.pop("synthetic", None)
+    # keys at their defaults stay out of the specs: adding them does not rerun finished jobs
+    for key, default in (("eval_split", "test"), ("gold_path", None)):
+        if bench.get(key, default) == default:
+            bench.pop(key, None)
     if SYNTHETIC:
         bench["path"] = xgrid.SYNTHETIC_DIR
     return bench

@@ -59,3 +59,10 @@ def tsv_rows(path: Path) -> list[tuple[int, list[str]]]:
             f"lines {start}-{reader.line_num}"
         raise DataError(f"{path}: {lines}: malformed TSV ({err}); a stray '\"'?") from None
     return rows
+
+
+def drop_blank_answers(answers: dict[str, list]) -> dict[str, list]:
+    """Blank answers dropped when a real one exists; all-blank lists (withheld gold) kept."""
+    pairs = [(t, s) for t, s in zip(answers["text"], answers["answer_start"], strict=True)]
+    pairs = [(t, s) for t, s in pairs if t != ""] or pairs
+    return {"text": [t for t, _ in pairs], "answer_start": [s for _, s in pairs]}

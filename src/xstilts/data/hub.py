@@ -35,7 +35,7 @@ from typing import Any
 import datasets
 
 from xstilts.data._readlog import note
-from xstilts.data.files import read_bytes
+from xstilts.data.files import drop_blank_answers, read_bytes
 from xstilts.data.schema import DataError
 from xstilts.registry import TaskSpec
 
@@ -174,7 +174,11 @@ def row_to_canonical(
         rec["title"] = str(col("title") or "")
         for field in ("context", "question"):
             rec[field] = text(field)
-        rec["answers"] = _answers(col("answers"), where)
+        answers = _answers(col("answers"), where)
+        # the hub's loading scripts strip() contexts but keep answer_start: re-locate
+        starts = [relocate(rec["context"], t, s)
+                  for t, s in zip(answers["text"], answers["answer_start"], strict=True)]
+        rec["answers"] = {"text": answers["text"], "answer_start": starts}
     elif fmt == "tagging":
         tokens = [_text(t, f"{where}: a token") for t in _list(col("tokens"), where)]
         tags = [_label_to_name(t, part, where) for t in _list(col("tags"), where)]
@@ -209,7 +213,8 @@ def _list(value: Any, where: str) -> list:
 
 
 def _answers(answers: Any, where: str) -> dict[str, list]:
-    """Hub `answers` ({text: [..], answer_start: [..]}) -> canonical; empty texts dropped."""
+    """Hub `answers` ({text: [..], answer_start: [..]}) -> canonical; blank texts dropped when
+    a real answer exists, kept when all are blank (withheld gold, refused by `withheld`)."""
     if not isinstance(answers, dict) or not isinstance(answers.get("text"), list | tuple) \
             or not isinstance(answers.get("answer_start"), list | tuple) \
             or len(answers["text"]) != len(answers["answer_start"]):
@@ -219,14 +224,25 @@ def _answers(answers: Any, where: str) -> dict[str, list]:
     for k, (text, start) in enumerate(zip(answers["text"], answers["answer_start"],
                                           strict=True)):
         text = _text(text, f"{where}: answers.text[{k}]")
-        if text == "":
-            continue
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise DataError(f"{where}: answers.answer_start[{k}] {json.dumps(start)[:40]} is not "
                             "a non-negative integer")
         out["text"].append(text)
         out["answer_start"].append(start)
-    return out
+    return drop_blank_answers(out)
+
+
+def relocate(context: str, text: str, start: int) -> int:
+    """The offset of answer `text` in `context`: `start` when it is there, else the nearest
+    occurrence (the hub's XTREME/XQuAD loading scripts `.strip()` contexts and answer texts but
+    keep `answer_start`, shifting answers by the stripped leading whitespace)."""
+    if not text or context[start:start + len(text)] == text:
+        return start
+    found, at = [], context.find(text)
+    while at != -1:
+        found.append(at)
+        at = context.find(text, at + 1)
+    return min(found, key=lambda p: (abs(p - start), p)) if found else start
 
 
 def _keep(row: dict[str, Any], part: dict[str, Any], lang: str, desc: dict[str, Any],

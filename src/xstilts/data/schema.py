@@ -16,11 +16,8 @@ from __future__ import annotations
 
 from datasets import ClassLabel, Features, Sequence, Value
 
+from xstilts.data.errors import DataError  # noqa: F401  (defined apart: no datasets import)
 from xstilts.registry import TaskSpec
-
-
-class DataError(ValueError):
-    """Bad input data; the message names the file and the row or column."""
 
 
 def features_for(task: TaskSpec, labels: list[str] | None = None) -> Features | dict[str, Features]:

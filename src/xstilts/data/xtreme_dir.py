@@ -10,12 +10,14 @@
   mlqa/MLQA_V1/{dev,test}/{dev,test}-context-<l>-question-<l>.json,
   tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.<l>.train.json and
   tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.<l>.dev.json: SQuAD v1.1 json
-  (answers `{answer_start: 0, text: ""}` = removed test annotation = no answer)
+  (answers `{answer_start: 0, text: ""}` = removed test annotation: kept by `read_squad`,
+  refused by `xstilts.data.withheld`, never read as "unanswerable")
 - bucc2018/<l>-en.{dev,test}.{<l>,en,gold}: `id\\tsentence` lines; gold `src_id\\ttgt_id`
 - tatoeba/tatoeba.<l3>-eng.{<l3>,eng}: LASER's parallel files, line i <-> line i
-- xcopa/{train,val,test}.en.jsonl (SuperGLUE COPA) and xcopa/{val,test}.<l>.jsonl (XCOPA),
-  written by XTREME-R's `download_xcopa`: JSON lines in the hub datasets' column names
-  (layout `hub_jsonl`, mapped by the task's `sources.hub` first part)
+- xcopa/{train,val,test}-en.jsonl (SuperGLUE COPA) and xcopa/{val,test}-<l>.jsonl (XCOPA),
+  written by XTREME-R's `download_xcopa` (every test label set to 0; before 2022 the names were
+  {train,val}.en.jsonl and {val,test}.<l>.jsonl, still read): JSON lines in the hub datasets'
+  column names (layout `hub_jsonl`, mapped by the task's `sources.hub` first part)
 
 Which layout and file template a task uses is declared in tasks.yaml under
 `sources: {xtreme_dir: {layout: ..., files: {split: template}}}` ({lang}, {lang3} placeholders).
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data._readlog import note
-from xstilts.data.files import read_text, tsv_rows
+from xstilts.data.files import drop_blank_answers, read_text, tsv_rows
 from xstilts.data.schema import DataError
 from xstilts.registry import TaskSpec
 
@@ -92,9 +94,33 @@ def has_split(task: TaskSpec, split: str, lang: str, root: Path) -> bool:
     return any(_exists(p, layout, lang) for p in split_candidates(task, split, lang, root))
 
 
-def split_path(task: TaskSpec, split: str, lang: str, root: Path, write: bool = False) -> Path:
-    """The file (or, for bucc/tatoeba, the file stem) of `split` in `lang` under `root`."""
+def gold_candidates(task: TaskSpec, split: str, lang: str, gold: Path) -> list[Path]:
+    """Where unblanked originals of a split may be under `benchmark.gold_path`: the download
+    layout's relative path, or the bare file name (e.g. a deepmind/xquad checkout), plus the
+    task's `sources.xtreme_dir.gold_files` templates (e.g. cambridgeltl/xcopa's data/<l>/)."""
+    desc = descriptor(task)
+    templates = desc["files"].get(split, [])
+    templates = [templates] if isinstance(templates, str) else list(templates)
+    extra = (desc.get("gold_files") or {}).get(split, [])
+    templates += [extra] if isinstance(extra, str) else list(extra)
+    out: list[Path] = []
+    for t in templates:
+        rel = Path(t.format(lang=lang, lang3=lang3(lang)))
+        out += [Path(gold) / rel, Path(gold) / rel.name]
+    return list(dict.fromkeys(out))
+
+
+def split_path(task: TaskSpec, split: str, lang: str, root: Path, write: bool = False,
+               gold: Path | None = None) -> Path:
+    """The file (or, for bucc/tatoeba, the file stem) of `split` in `lang` under `root`;
+    a file of the same split under `gold` (unblanked originals) comes first."""
     candidates = split_candidates(task, split, lang, root)
+    layout = descriptor(task)["layout"]
+    if gold is not None and not write and layout not in ("bucc", "tatoeba"):
+        for path in gold_candidates(task, split, lang, gold):
+            note(path)
+            if path.exists():
+                return path
     if not candidates:
         raise DataError(f"task '{task.name}': no '{split}' split in the xtreme layout "
                         f"(has {sorted(descriptor(task)['files'])})")
@@ -272,7 +298,9 @@ def _json_text(value: Any, where: str) -> str:
 
 def squad_answers(answers: Any, where: str) -> dict[str, list]:
     """SQuAD `answers` ([{text, answer_start}]) -> canonical {text, answer_start}; entries with
-    an empty text (removed annotations) are dropped; DataError naming the entry otherwise."""
+    an empty text are dropped when the question has a real answer, and kept when all are blank
+    (the official download's removed test annotation, which `withheld.check_gold` refuses
+    instead of scoring it as unanswerable); DataError naming the entry otherwise."""
     if not isinstance(answers, list):
         raise DataError(f"{where}: expected a list of {{text, answer_start}}, got "
                         f"{json.dumps(answers)[:40]}")
@@ -282,15 +310,14 @@ def squad_answers(answers: Any, where: str) -> dict[str, list]:
             raise DataError(f"{where}[{k}]: expected {{text, answer_start}}, got "
                             f"{json.dumps(answer)[:40]}")
         text = _json_text(answer.get("text", ""), f"{where}[{k}].text")
-        if text == "":
-            continue
         start = answer.get("answer_start")
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise DataError(f"{where}[{k}].answer_start: {json.dumps(start)[:40]} is not a "
                             "non-negative integer")
         out["text"].append(text)
         out["answer_start"].append(start)
-    return out
+    return drop_blank_answers(out)
+
 
 
 def write_squad(path: Path, records: Rows, version: str = "1.1") -> Path:
@@ -499,10 +526,12 @@ def write_hub_jsonl(task: TaskSpec, path: Path, records: Rows, labels: list[str]
     return hub.write_jsonl(path, hub.from_canonical(task, records, part, labels))
 
 
-def read_split(task: TaskSpec, split: str, lang: str, root: Path) -> Rows | dict[str, Rows]:
-    """Canonical records of a task's split in `lang` from an xtreme `download/` folder."""
+def read_split(task: TaskSpec, split: str, lang: str, root: Path, gold: Path | None = None
+               ) -> Rows | dict[str, Rows]:
+    """Canonical records of a task's split in `lang` from an xtreme `download/` folder (or, when
+    it has the file, from `gold`, a folder of unblanked originals)."""
     layout = descriptor(task)["layout"]
-    path = split_path(task, split, lang, root)
+    path = split_path(task, split, lang, root, gold=gold)
     if layout == "pair_tsv":
         return read_pair_tsv(path)
     if layout == "conll":

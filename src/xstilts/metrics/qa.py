@@ -165,12 +165,18 @@ def qa_scores(
     """EM and F1 (percent) of `predictions` {id: answer} over every question of `dataset`.
 
     A question with no gold answer (SQuAD 2.0 unanswerable) counts as correct iff the
-    prediction normalizes to the empty string, as in SQuAD 2.0's script.
+    prediction normalizes to the empty string, as in SQuAD 2.0's script. Blank gold answers
+    (`text: ""`, withheld test labels) raise ValueError: they are not "unanswerable".
     """
     em_total = f1_total = 0.0
     total = 0
     missing = 0
     for qid, golds in iter_questions(dataset):
+        if golds and all(g == "" for g in golds):
+            # `{answer_start: 0, text: ""}`: google-research/xtreme's download removes test
+            # answers this way; an empty prediction would "match" it
+            raise ValueError(f"question {qid}: the gold answers are blank placeholders (test "
+                             "labels withheld by the official XTREME download); refusing to score")
         total += 1
         if qid not in predictions:
             missing += 1

@@ -61,19 +61,31 @@ def predict_and_score(task: TaskSpec, predictor: Any, ds: Any, lang: str, source
     return preds, gold, compute(task.metric, preds, gold, metric_language(lang, source))
 
 
+def reported_split_name(splits: dict[str, str]) -> str:
+    """The one split all languages were scored on, or "mixed"."""
+    names = set(splits.values())
+    return names.pop() if len(names) == 1 else "mixed"
+
+
 def run(spec: dict) -> None:
     setup(spec["threads"])
-    from xstilts.data.load import load_split
+    from xstilts.data.load import load_reported
+    from xstilts.data.withheld import reported_split
     from xstilts.engine.predict import Predictor
     from xstilts.submission import write_labels, write_predictions
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])
+    choice = reported_split(spec["benchmark"], task.name)
+    langs = languages_of(task, source)
+    # every language's gold is checked before the model is loaded: a withheld split costs nothing
+    loaded = {lang: load_reported(task, lang, source, choice) for lang in langs}
     predictor = Predictor(task, spec["model_dir"], threads=spec["threads"])
     pred_root = Path(spec["predictions"]).parent
     scores: dict[str, dict[str, float]] = {}
-    for lang in languages_of(task, source):
-        ds = load_split(task, "test", lang, source)
+    splits = {lang: split for lang, (_, split) in loaded.items()}
+    for lang in langs:
+        ds = loaded[lang][0]
         preds, gold, scores[lang] = predict_and_score(task, predictor, ds, lang, source)
         write_predictions(task.name, lang, preds, pred_root)
         if spec.get("labels"):
@@ -81,7 +93,8 @@ def run(spec: dict) -> None:
         log.info("%s %s: %s", task.name, lang, scores[lang])
     write_json(
         spec["out"],
-        {**spec["ids"], "target": task.name, "task_metric": task.metric, "languages": scores},
+        {**spec["ids"], "target": task.name, "task_metric": task.metric, "languages": scores,
+         "split": reported_split_name(splits), "splits": splits},
     )
 
 

@@ -1,6 +1,7 @@
 """Stage: perturbed copies of one target's test sets (robustness evaluation).
 
-spec = {"target", "benchmark": {"source", "path", "ccg_path"}, "tasks" (optional registry
+spec = {"target", "benchmark": {"source", "path", "ccg_path", "eval_split"?, "gold_path"?}
+(the perturbed "test" sets are made from the split evaluate reports), "tasks" (optional registry
 overrides), "operations": [op], "severities": [float], "seed": int, "tokenizer": local dir or
 null (needed by "subword"), "max_examples": int or null (the first N test examples per
 language; retrieval splits are kept whole), "dictionaries": {lang: tsv path} or a path with
@@ -121,7 +122,8 @@ def run(spec: dict) -> dict:
     """Write every perturbed set of `spec["target"]`, then the manifest; return the manifest."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from xstilts.data.layout import write_canonical
-    from xstilts.data.load import load_split, task_labels
+    from xstilts.data.load import load_reported, task_labels
+    from xstilts.data.withheld import reported_split
 
     ops, severities = _check_spec(spec)
     source = source_of(spec)
@@ -132,8 +134,9 @@ def run(spec: dict) -> dict:
     labels = task_labels(task, source)
     tokenizer = spec.get("tokenizer") if "subword" in ops else None
     data, contexts = {}, {}
+    choice = reported_split(spec["benchmark"], task.name)  # the split evaluate reports
     for lang in _languages(task, source, spec):
-        data[lang] = _first(_records(load_split(task, "test", lang, source)), task.format,
+        data[lang] = _first(_records(load_reported(task, lang, source, choice)[0]), task.format,
                             spec.get("max_examples"))
         contexts[lang] = PerturbContext.build(lang, source, tokenizer,
                                               texts=_texts(data[lang], task.format),
