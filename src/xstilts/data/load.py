@@ -1,6 +1,8 @@
 """`load_split`: the one entry point the engine uses to get canonical data.
 
-`source = {"kind": "hub" | "xtreme_dir" | "synthetic", "path": str | None, "ccg_path": str | None}`
+`source = {"kind": "hub" | "xtreme_dir" | "synthetic", "path": str | None, "ccg_path": str | None,
+"gold_path": str | None}` (`gold_path`: the unblanked originals of withheld test gold, e.g.
+LASER's Tatoeba files; see `xtreme_dir.read_split`)
 
 - hub: every task through `datasets.load_dataset` + the `sources.hub` mapping (needs the network).
 - xtreme_dir: targets (and SQuAD v1.1, the train task of XQuAD/MLQA) from the folder that
@@ -107,7 +109,8 @@ def read_records(task: TaskSpec | str, split: str, lang: str, source: dict[str, 
         return hub.load_hub(task, split, lang)
     if kind == "xtreme_dir":
         if "xtreme_dir" in task.sources:
-            return xtreme_dir.read_split(task, split, lang, path)
+            gold = Path(source["gold_path"]) if source.get("gold_path") else None
+            return xtreme_dir.read_split(task, split, lang, path, gold)
         return hub.load_hub(task, split, lang)
     if task.role == "target" and "xtreme_dir" in task.sources:
         return xtreme_dir.read_split(task, split, lang, path / "xtreme")

@@ -29,7 +29,8 @@ def task_of(spec: dict, name: str) -> TaskSpec:
 def source_of(spec: dict) -> dict[str, Any]:
     """The data-source dict of `xstilts.data.load.load_split`."""
     bench = spec["benchmark"]
-    return {"kind": bench["source"], "path": bench.get("path"), "ccg_path": bench.get("ccg_path")}
+    return {"kind": bench["source"], "path": bench.get("path"), "ccg_path": bench.get("ccg_path"),
+            "gold_path": bench.get("gold_path")}
 
 
 def benchmark_languages(source: dict) -> list[str]:
