@@ -59,7 +59,7 @@ def tatoeba_preprocess(laser_dir: Path, out_dir: Path,
 
 
 def bucc_download_layout(raw_dir: Path, out_dir: Path) -> None:
-    """`download_bucc18` on unpacked archives `raw_dir/bucc2018/<l>-en/...` -> `out_dir/bucc2018`."""
+    """`download_bucc18` on unpacked archives `raw_dir/bucc2018/<l>-en/` -> `out_dir/bucc2018`."""
     base = Path(out_dir) / "bucc2018"
     shutil.copytree(Path(raw_dir) / "bucc2018", base, dirs_exist_ok=True)
     for sub in [p for p in base.iterdir() if p.is_dir()]:
