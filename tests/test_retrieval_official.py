@@ -317,3 +317,17 @@ def test_bucc_reader_errors_name_the_file(tmp_path, case):
     with pytest.raises(DataError, match=pattern) as info:
         load_split(get_task("bucc2018"), split, "de", source)
     assert "\n" not in str(info.value)
+
+
+def test_labels_stage_writes_xtreme_labels(tmp_path):
+    """The gold the labels stage exports (mini-XTREME's, from LASER-layout files) is XTREME's:
+    per English line of the sorted side, the line of its translation."""
+    from xstilts.stages.evaluate import run_labels
+
+    shutil.copytree(LASER, tmp_path / "download" / "tatoeba")
+    run_labels({"target": "tatoeba", "tasks": {"tatoeba": {"languages": TATOEBA_LANGS}},
+                "benchmark": {"source": "xtreme_dir", "path": str(tmp_path / "download")},
+                "threads": 1, "out": str(tmp_path / "labels" / "tatoeba")})
+    for lang in TATOEBA_LANGS:
+        assert _lines(tmp_path / "labels" / "tatoeba" / f"test-{lang}.tsv") == \
+            _lines(LABELS / "tatoeba" / f"test-{lang}.tsv")
