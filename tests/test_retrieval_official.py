@@ -331,3 +331,14 @@ def test_labels_stage_writes_xtreme_labels(tmp_path):
     for lang in TATOEBA_LANGS:
         assert _lines(tmp_path / "labels" / "tatoeba" / f"test-{lang}.tsv") == \
             _lines(LABELS / "tatoeba" / f"test-{lang}.tsv")
+
+
+def test_bucc_report_split_can_be_forced(oracle):
+    source = {"kind": "xtreme_dir", "path": str(DOWNLOAD)}
+    task = get_task("bucc2018")
+    data = {lang: {s: load_split(task, s, lang, source) for s in ("validation", "test")}
+            for lang in BUCC_LANGS}
+    with pytest.raises(DataError, match="test gold withheld"):
+        retrieval.run_retrieval("bucc2018", data, "oracle", report="test")
+    out = retrieval.run_retrieval("bucc2018", data, "oracle", report="validation")
+    assert out["split"] == "validation" and out["metrics"]["de"]["f1"] == 100.0

@@ -572,6 +572,7 @@ def run_retrieval(
     batch_size: int = 32,
     metric: str | None = None,
     chunk_size: int = 1024,
+    report: Literal["auto", "test", "validation"] = "auto",
 ) -> dict[str, Any]:
     """Evaluate a retrieval task straight from an encoder, per language.
 
@@ -587,7 +588,8 @@ def run_retrieval(
     (`xstilts.metrics.retrieval.tatoeba_xtreme_order`) and each retrieves a source sentence;
     predictions: the retrieved source row per English sentence in that order (XTREME's
     submission); metrics: accuracy (%) unless gold is withheld (languages listed in
-    "withheld", metrics without accuracy). BUCC: "split" is `bucc_report_split`; metrics:
+    "withheld", metrics without accuracy). BUCC: "split" is `report` ("auto":
+    `bucc_report_split`; "test" with a test gold missing is a DataError); metrics:
     precision/recall/f1 (%) of that split at the dev-optimised threshold (test_oracle_f1 with
     test gold), dev_oracle_{precision,recall,f1}, threshold; predictions: [source_id,
     target_id] pairs mined from test at the dev threshold.
@@ -609,7 +611,16 @@ def run_retrieval(
     per_layer: dict[int, dict[str, Any]] = {li: {} for li in keep}
     predictions: dict[str, Any] = {}
     withheld: list[str] = []
-    report = "test" if metric == "retrieval_accuracy" else bucc_report_split(datasets_by_lang)
+    if report not in ("auto", "test", "validation"):
+        raise ValueError(f"report must be auto, test or validation, got {report!r}")
+    if metric == "retrieval_accuracy":
+        report = "test"
+    elif report == "auto":
+        report = bucc_report_split(datasets_by_lang)
+    elif report == "test" and bucc_report_split(datasets_by_lang) != "test":
+        raise DataError(f"task '{task_name}': test gold withheld (download_data.sh deletes "
+                        "bucc2018/*test.gold); score dev or give <benchmark.gold_path>/bucc2018/"
+                        "<l>-en.test.gold")
     for lang, splits in datasets_by_lang.items():
         where = f"task '{task_name}' language '{lang}'"
         if metric == "retrieval_accuracy":
