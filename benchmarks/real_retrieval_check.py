@@ -69,7 +69,7 @@ class Oracle:
                     raise SystemExit(f"{laser}: '{text}' occurs with two meanings ({l3})")
         self.dim = len(src)
 
-    def embed(self, texts, enc, pooling, max_length, batch_size, threads, layers):
+    def embed(self, texts, enc, pooling, max_length, batch_size, threads, layers, *_, **__):
         out = np.full((len(layers), len(texts), self.dim), 0.05, dtype=np.float32)
         for row, text in enumerate(texts):
             out[:, row, self.meaning[str(text).strip()]] += 1.0
@@ -77,7 +77,7 @@ class Oracle:
 
     def __enter__(self) -> Oracle:
         model = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=1))
-        retrieval.load_encoder = lambda _: retrieval.Encoder(model, None, "oracle")
+        retrieval.load_encoder = lambda *_, **__: retrieval.Encoder(model, None, "oracle")
         retrieval.embed_all_layers = self.embed
         return self
 

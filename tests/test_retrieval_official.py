@@ -70,7 +70,7 @@ def oracle(monkeypatch):
     meanings = _meanings()
     index = {m: k for k, m in enumerate(sorted({m for ms in meanings.values() for m in ms}))}
 
-    def embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, layers):
+    def embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, layers, *_, **__):
         out = np.full((len(layers), len(texts), len(index)), 0.05, dtype=np.float32)
         for row, text in enumerate(texts):
             for m in meanings[str(text).strip()]:
@@ -79,7 +79,7 @@ def oracle(monkeypatch):
 
     model = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=1))
     monkeypatch.setattr(retrieval, "load_encoder",
-                        lambda _: retrieval.Encoder(model=model, tokenizer=None, name="oracle"))
+                        lambda *_, **__: retrieval.Encoder(model, None, "oracle"))
     monkeypatch.setattr(retrieval, "embed_all_layers", embed_all_layers)
 
 
