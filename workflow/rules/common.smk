@@ -66,6 +66,10 @@ def spec(**parts):
 def benchmark_spec():
     bench = dict(config["benchmark"])
     bench.pop("synthetic", None)
+    # keys at their defaults stay out of the specs: adding them does not rerun finished jobs
+    for key, default in (("eval_split", "test"), ("gold_path", None)):
+        if bench.get(key, default) == default:
+            bench.pop(key, None)
     if SYNTHETIC:
         bench["path"] = xgrid.SYNTHETIC_DIR
     return bench

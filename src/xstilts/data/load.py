@@ -1,8 +1,7 @@
 """`load_split`: the one entry point the engine uses to get canonical data.
 
 `source = {"kind": "hub" | "xtreme_dir" | "synthetic", "path": str | None, "ccg_path": str | None,
-"gold_path": str | None}` (`gold_path`: the unblanked originals of withheld test gold, e.g.
-LASER's Tatoeba files; see `xtreme_dir.read_split`)
+"gold_path": str | None}`
 
 - hub: every task through `datasets.load_dataset` + the `sources.hub` mapping (needs the network).
 - xtreme_dir: targets (and SQuAD v1.1, the train task of XQuAD/MLQA) from the folder that

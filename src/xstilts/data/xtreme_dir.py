@@ -546,11 +546,8 @@ def write_hub_jsonl(task: TaskSpec, path: Path, records: Rows, labels: list[str]
 
 def read_split(task: TaskSpec, split: str, lang: str, root: Path, gold: Path | None = None
                ) -> Rows | dict[str, Rows]:
-    """Canonical records of a task's split in `lang` from an xtreme `download/` folder.
-
-    `gold` (benchmark.gold_path) is where withheld retrieval gold is looked for (Tatoeba:
-    LASER's files; BUCC: `bucc2018/<l>-en.test.gold`).
-    """
+    """Canonical records of a task's split in `lang` from an xtreme `download/` folder (or, when
+    it has the file, from `gold`, a folder of unblanked originals)."""
     layout = descriptor(task)["layout"]
     path = split_path(task, split, lang, root)
     if layout == "pair_tsv":

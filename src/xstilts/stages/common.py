@@ -29,8 +29,11 @@ def task_of(spec: dict, name: str) -> TaskSpec:
 def source_of(spec: dict) -> dict[str, Any]:
     """The data-source dict of `xstilts.data.load.load_split`."""
     bench = spec["benchmark"]
-    return {"kind": bench["source"], "path": bench.get("path"), "ccg_path": bench.get("ccg_path"),
-            "gold_path": bench.get("gold_path")}
+    source = {"kind": bench["source"], "path": bench.get("path"),
+              "ccg_path": bench.get("ccg_path")}
+    if bench.get("gold_path"):
+        source["gold_path"] = bench["gold_path"]
+    return source
 
 
 def benchmark_languages(source: dict) -> list[str]:
