@@ -22,6 +22,7 @@ from xtreme_official import FIXTURES, LANG3_TO_2, build_download, laser_language
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError
 from xstilts.engine import retrieval
+from xstilts.metrics.retrieval import tatoeba_xtreme_order
 from xstilts.registry import get_task
 from xstilts.scoring import score_folder
 
@@ -128,15 +129,19 @@ def test_official_tatoeba_layout_reads_sorted_english_and_no_gold():
         assert len(dd["gold"]) == 0
 
 
-@pytest.mark.parametrize("gold_dir", ["laser", "parent"])
+@pytest.mark.parametrize("gold_dir", ["laser", "parent", "checkout"])
 def test_laser_gold_gives_xtreme_labels(tmp_path, gold_dir):
-    """benchmark.gold_path: LASER's data/tatoeba/v1 itself, or a folder with it as tatoeba/."""
+    """benchmark.gold_path: LASER's data/tatoeba/v1 itself, a folder with it as tatoeba/, or
+    a LASER checkout."""
     from xstilts.stages.evaluate import retrieval_references
 
     gold = LASER
     if gold_dir == "parent":
         shutil.copytree(LASER, tmp_path / "tatoeba")
         gold = tmp_path
+    elif gold_dir == "checkout":
+        shutil.copytree(LASER, tmp_path / "LASER-main" / "data" / "tatoeba" / "v1")
+        gold = tmp_path / "LASER-main"
     task = get_task("tatoeba")
     for lang in TATOEBA_LANGS:
         source = {"kind": "xtreme_dir", "path": str(DOWNLOAD), "gold_path": str(gold)}
@@ -239,16 +244,20 @@ def test_tatoeba_reader_errors_name_the_file(tmp_path, case):
     assert "\n" not in str(info.value)
 
 
-def test_unsorted_english_without_gold_is_refused(tmp_path, oracle):
-    """LASER's unsorted English under XTREME's name, no gold: predictions could not be put in
-    XTREME's order, so the job says so instead of writing them in some other order."""
+def test_unsorted_english_without_gold_is_refused(tmp_path):
+    """LASER's unsorted English under XTREME's name, no gold: not XTREME's file, and
+    predictions could not be put in XTREME's order: refused (by the reader, and by the engine
+    for data from any other source)."""
     folder = tmp_path / "download" / "tatoeba"
     folder.mkdir(parents=True)
     shutil.copy(LASER / "tatoeba.deu-eng.deu", folder / "de-en.de")
     shutil.copy(LASER / "tatoeba.deu-eng.eng", folder / "de-en.en")
+    with pytest.raises(DataError, match=r"de-en\.en: line 2 breaks the sorted order .* "
+                                        r"tatoeba\.deu-eng\.deu and tatoeba\.deu-eng\.eng"):
+        load_split(get_task("tatoeba"), "test", "de",
+                   {"kind": "xtreme_dir", "path": str(tmp_path / "download")})
     with pytest.raises(DataError, match="breaks the sorted order of XTREME's <l>-en.en"):
-        _run_stage(tmp_path, "tatoeba", ["de"], {"source": "xtreme_dir",
-                                                 "path": str(tmp_path / "download")})
+        tatoeba_xtreme_order(["0", "1"], ["0", "1"], ["b", "a"], [], "here")
 
 
 # ------------------------------------------------------------------ BUCC

@@ -330,26 +330,40 @@ def _tatoeba_gold(laser_src: Path, laser_eng: Path, src: list[str], eng: list[st
             for i, j in sorted((i, j) for j, i in enumerate(order))]
 
 
+def _check_sorted(eng: list[str], eng_path: Path, l3: str) -> None:
+    """XTREME's `<l>-en.en` is sorted; an unsorted file under that name is not XTREME's."""
+    bad = next((j for j in range(1, len(eng)) if eng[j].strip() < eng[j - 1].strip()), None)
+    if bad is not None:
+        raise DataError(f"{eng_path}: line {bad + 1} breaks the sorted order utils_preprocess.py "
+                        "writes: not XTREME's file (LASER's line-aligned originals go by their "
+                        f"own names, tatoeba.{l3}-eng.{l3} and tatoeba.{l3}-eng.eng)")
+
+
 def read_tatoeba(stem: Path, lang: str, gold: Path | None = None) -> dict[str, Rows]:
     """Tatoeba of `lang` from the `tatoeba/` folder (`stem.parent`) of the download.
 
     XTREME's layout: `<l>-en.<l>` (LASER's `tatoeba.<l3>-eng.<l3>`, copied) and `<l>-en.en`
     (LASER's English lines stripped and sorted by utils_preprocess.py, so line j no longer
     translates line j). Its gold is recovered from LASER's unsorted files, looked for in the
-    folder itself, in `<gold>/tatoeba/` and in `<gold>/` (LASER's data/tatoeba/v1); without
-    them gold is empty (withheld). LASER's own layout `tatoeba.<l3>-eng.{<l3>,eng}` pairs line
+    folder itself, in `<gold>/tatoeba/`, in `<gold>/` (LASER's data/tatoeba/v1) and in
+    `<gold>/data/tatoeba/v1` (a LASER checkout); without them gold is empty (withheld) and the
+    English file must be sorted. LASER's own layout `tatoeba.<l3>-eng.{<l3>,eng}` pairs line
     i with line i. Ids are line numbers (from 0) of the files read; DataError names the file
-    on a missing side, a line-count mismatch or an empty file.
+    on a missing side, a line-count mismatch, an empty file or an unsorted `<l>-en.en`.
     """
     folder, l3 = Path(stem).parent, lang3(lang)
     src_path, eng_path = folder / f"{lang}-en.{lang}", folder / f"{lang}-en.en"
-    laser_dirs = [folder] + ([Path(gold) / "tatoeba", Path(gold)] if gold else [])
+    laser_dirs = [folder] + ([Path(gold) / "tatoeba", Path(gold),
+                              Path(gold) / "data" / "tatoeba" / "v1"] if gold else [])
     laser = _found([d / f"tatoeba.{l3}-eng.{l3}" for d in laser_dirs])
     laser_eng = laser.parent / f"tatoeba.{l3}-eng.eng" if laser else None
     if _found([src_path, eng_path]) is not None:
         src, eng = _parallel(src_path, eng_path)
-        pairs = (_tatoeba_gold(laser, laser_eng, src, eng, src_path, eng_path)
-                 if laser is not None else [])
+        if laser is not None:
+            pairs = _tatoeba_gold(laser, laser_eng, src, eng, src_path, eng_path)
+        else:
+            _check_sorted(eng, eng_path, l3)
+            pairs = []
     elif laser is not None and laser.parent == folder:
         src, eng = _parallel(laser, laser_eng)
         pairs = [{"source_id": str(i), "target_id": str(i)} for i in range(len(src))]
