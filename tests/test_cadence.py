@@ -64,9 +64,9 @@ def test_cadence_asks_for_a_save_every_n_minutes_of_wall_clock():
 
 
 def test_time_based_checkpoints_keep_the_newest_and_the_best_weights_only(tmp_path):
-    """Saving every ~0 minutes (after every step), with dev evaluation: one resumable
-    checkpoints survive, the two newest (weights + optimizer; the older one is the fallback
-    when the newest is broken, see engine.checkpoints), best weights have no optimizer state, and the
+    """Saving every ~0 minutes (after every step), with dev evaluation: the two newest
+    resumable checkpoints survive (weights + optimizer; the older one is the fallback when the
+    newest is broken, see engine.checkpoints), best weights have no optimizer state, and the
     output is the best model's weights without optimizer state."""
     t = _task(64, dev=16)
     hp = {"max_steps": 12, "eval_every": 3, "save_every_minutes": 1e-9,

@@ -158,7 +158,7 @@ CASES = [
     ("label-outside-choices", [r"train\.jsonl", r"row 0", r"'Z' not among choices\.label"]),
     ("empty-tsv", [r"pawsx", r"empty split"]),
     ("empty-jsonl", [r"mnli", r"empty split"]),
-    ("empty-tatoeba", [r"tatoeba", r"empty split"]),
+    ("empty-tatoeba", [r"tatoeba\.deu-eng\.deu", r"empty file"]),
     ("bad-utf8-tsv", [r"test-de\.tsv", r"line 2", r"invalid UTF-8"]),
     ("bad-utf8-jsonl", [r"train\.jsonl", r"line 2", r"invalid UTF-8"]),
     ("bad-utf8-conll", [r"panx.test-de\.tsv", r"line 2", r"invalid UTF-8"]),

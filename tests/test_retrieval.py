@@ -267,13 +267,18 @@ def test_run_retrieval_tatoeba_identical_texts(tiny_encoder):
                         max_length=32, threads=1, sweep_layers=True)
     assert out["metric"] == "retrieval_accuracy" and out["layer"] == 2
     assert out["metrics"]["xx"]["accuracy"] == 100.0
-    assert out["predictions"]["xx"] == list(range(10))
-    assert sorted(out["layers"]) == [0, 1, 2]
-    assert json.loads(json.dumps(out))["predictions"]["xx"] == list(range(10))
+    # XTREME's order: one prediction per English sentence of the sorted English side
+    xtreme_order = sorted(range(10), key=lambda i: texts[i])
+    assert out["predictions"]["xx"] == xtreme_order != list(range(10))
+    assert sorted(out["layers"]) == [0, 1, 2] and out["withheld"] == []
+    assert json.loads(json.dumps(out))["predictions"]["xx"] == xtreme_order
     assert all(out["layers"][li]["xx"]["accuracy"] == 100.0 for li in (0, 1, 2))
-    misaligned = {"xx": _retrieval_dict(texts, texts, [(0, 1), (1, 0)], "")}
-    with pytest.raises(DataError, match="row i with target row i"):
-        run_retrieval("tatoeba", misaligned, tiny_encoder, max_length=32)
+    partial = {"xx": _retrieval_dict(texts, texts, [(0, 1), (1, 0)], "")}
+    with pytest.raises(DataError, match="2 pairs for 10 sentences"):
+        run_retrieval("tatoeba", partial, tiny_encoder, max_length=32)
+    twice = {"xx": _retrieval_dict(texts[:2], texts[:2], [(0, 1), (1, 1)], "")}
+    with pytest.raises(DataError, match="row 1 .* not a one-to-one pair"):
+        run_retrieval("tatoeba", twice, tiny_encoder, max_length=32)
 
 
 def test_run_retrieval_bucc_end_to_end(tiny_encoder):

@@ -1,7 +1,9 @@
 """Aggregate per-job `scores.json` files into tidy data and the paper's tables.
 
 A score file is `{"model", "intermediate", "seed", "target", "task_metric",
-"languages": {lang: {metric: value}}}` with values in percent. A language's task score is
+"languages": {lang: {metric: value}}}` with values in percent (a job that refused to score, e.g.
+Tatoeba with withheld gold, writes `"languages": {}` and a `"refused"` reason: it is skipped with
+that reason printed). A language's task score is
 mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else accuracy; a task's
 score is the mean over its languages; the XTREME average is the mean of the task scores over the
 targets that every (model, intermediate, seed) has (all 9 XTREME tasks on a full grid).
@@ -98,6 +100,10 @@ def _read_one(path: Path) -> list[dict[str, Any]]:
     raw = read_json_object(path, "score file")
     check_run_header(raw, path, KEYS, METRICS)
     langs = raw["languages"]
+    refused = raw.get("refused")
+    if langs == {} and isinstance(refused, str) and refused:
+        print(f"xstilts: {path}: {refused}", file=sys.stderr)  # a job that refused to score
+        return []
     if not isinstance(langs, dict) or not langs:
         raise DataError(f"{path}: key 'languages' must be a non-empty object of languages")
     head = {k: raw[k] for k in ("model", "intermediate", "seed", "target")}
@@ -130,6 +136,8 @@ def collect(score_files: Sequence[Path]) -> pd.DataFrame:
     seen: dict[tuple, Path] = {}
     for path in score_files:
         one = _read_one(Path(path))
+        if not one:
+            continue
         key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
         if key in seen:
             raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")

@@ -12,8 +12,11 @@
   tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.<l>.dev.json: SQuAD v1.1 json
   (answers `{answer_start: 0, text: ""}` = removed test annotation: kept by `read_squad`,
   refused by `xstilts.data.withheld`, never read as "unanswerable")
-- bucc2018/<l>-en.{dev,test}.{<l>,en,gold}: `id\\tsentence` lines; gold `src_id\\ttgt_id`
-- tatoeba/tatoeba.<l3>-eng.{<l3>,eng}: LASER's parallel files, line i <-> line i
+- bucc2018/<l>-en.{dev,test}.{<l>,en} and <l>-en.dev.gold: `id\\tsentence` lines, gold
+  `src_id\\ttgt_id` (BUCC's sample set renamed dev, its training set test; `*test.gold` deleted)
+- tatoeba/<l>-en.<l> (LASER's tatoeba.<l3>-eng.<l3>, copied) and tatoeba/<l>-en.en (LASER's
+  English lines stripped and SORTED, hiding the gold: recovered from LASER's own unsorted
+  tatoeba.<l3>-eng.{<l3>,eng}, line i <-> line i, when given; see `read_tatoeba`)
 - xcopa/{train,val,test}-en.jsonl (SuperGLUE COPA) and xcopa/{val,test}-<l>.jsonl (XCOPA),
   written by XTREME-R's `download_xcopa` (every test label set to 0; before 2022 the names were
   {train,val}.en.jsonl and {val,test}.<l>.jsonl, still read): JSON lines in the hub datasets'
@@ -36,6 +39,7 @@ from typing import Any
 from xstilts.data._readlog import note
 from xstilts.data.files import drop_blank_answers, read_text, tsv_rows
 from xstilts.data.schema import DataError
+from xstilts.metrics.retrieval import tatoeba_xtreme_order
 from xstilts.registry import TaskSpec
 
 Rows = list[dict[str, Any]]
@@ -340,70 +344,108 @@ def write_squad(path: Path, records: Rows, version: str = "1.1") -> Path:
 
 # ---------------------------------------------------------------- retrieval
 
-
-def _id_lines(path: Path) -> list[tuple[str, str]]:
-    out = []
-    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
-        if not line.strip():
-            continue
-        cells = line.rstrip("\r").split("\t")
-        if len(cells) != 2:
-            raise DataError(f"{path}: line {lineno}: expected 'id<TAB>text', got "
-                            f"{len(cells)} column(s)")
-        out.append((cells[0], cells[1]))
-    return out
+TATOEBA_WITHHELD = ("the official download withholds Tatoeba's gold (utils_preprocess.py sorts "
+                    "the English side); point benchmark.gold_path at LASER's data/tatoeba/v1 "
+                    "files to score locally")
 
 
-def read_bucc(stem: Path, lang: str) -> dict[str, Rows]:
-    source = [{"id": i, "text": t} for i, t in _id_lines(Path(f"{stem}.{lang}"))]
-    target = [{"id": i, "text": t} for i, t in _id_lines(Path(f"{stem}.en"))]
-    gold_path = Path(f"{stem}.gold")
-    note(gold_path)
-    gold = ([{"source_id": s, "target_id": t} for s, t in _id_lines(gold_path)]
-            if gold_path.exists() else [])
-    return {"source": source, "target": target, "gold": gold}
+def _text_lines(path: Path) -> list[str]:
+    """Lines as Python's text mode reads them (\\n, \\r\\n or \\r end a line), without endings."""
+    text = read_text(path)
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def write_bucc(stem: Path, lang: str, data: dict[str, Rows]) -> list[Path]:
-    def lines(rows: Rows, a: str, b: str, path: Path) -> str:
-        return "".join(f"{_check_cell(str(r[a]), path, i, a)}\t"
-                       f"{_check_cell(str(r[b]), path, i, b)}\n" for i, r in enumerate(rows))
-
-    paths = [Path(f"{stem}.{lang}"), Path(f"{stem}.en"), Path(f"{stem}.gold")]
-    texts = [lines(data["source"], "id", "text", paths[0]),
-             lines(data["target"], "id", "text", paths[1]),
-             lines(data["gold"], "source_id", "target_id", paths[2])]
-    return [write_text(p, t) for p, t in zip(paths, texts, strict=True)]
+def _nonempty_lines(path: Path) -> list[str]:
+    lines = _text_lines(path)
+    if not lines:
+        raise DataError(f"{path}: empty file (no sentences)")
+    return lines
 
 
-def read_tatoeba(stem: Path, lang: str) -> dict[str, Rows]:
-    """LASER's parallel `tatoeba.<l3>-eng.{<l3>,eng}`; falls back to the newer xtreme layout
-    `<l>-en.{<l>,en}`, whose English side utils_preprocess.py sorts (gold unknown -> empty)."""
-    l3 = lang3(lang)
-    src_path, tgt_path = Path(f"{stem}.{l3}"), Path(f"{stem}.eng")
-    new_src, new_tgt = stem.parent / f"{lang}-en.{lang}", stem.parent / f"{lang}-en.en"
-    note(new_src)
-    if not src_path.exists() and new_src.exists():
-        sides = {}
-        for side, path in (("source", new_src), ("target", new_tgt)):
-            lines = [x.rstrip("\r") for x in read_text(path).split("\n")]
-            lines = lines[:-1] if lines and lines[-1] == "" else lines
-            sides[side] = [{"id": str(i), "text": t} for i, t in enumerate(lines)]
-        return {**sides, "gold": []}
-    src = read_text(src_path).split("\n")
-    tgt = read_text(tgt_path).split("\n")
-    src = src[:-1] if src and src[-1] == "" else src
-    tgt = tgt[:-1] if tgt and tgt[-1] == "" else tgt
+def _parallel(src_path: Path, tgt_path: Path) -> tuple[list[str], list[str]]:
+    src, tgt = _nonempty_lines(src_path), _nonempty_lines(tgt_path)
     if len(src) != len(tgt):
         raise DataError(f"{src_path}: {len(src)} lines but {tgt_path} has {len(tgt)}; Tatoeba "
                         "files must be parallel")
-    ids = [str(i) for i in range(len(src))]
-    return {"source": [{"id": i, "text": t.rstrip("\r")} for i, t in zip(ids, src, strict=True)],
-            "target": [{"id": i, "text": t.rstrip("\r")} for i, t in zip(ids, tgt, strict=True)],
-            "gold": [{"source_id": i, "target_id": i} for i in ids]}
+    return src, tgt
+
+
+def _found(paths: list[Path]) -> Path | None:
+    for path in paths:
+        note(path)
+        if path.exists():
+            return path
+    return None
+
+
+def _tatoeba_gold(laser_src: Path, laser_eng: Path, src: list[str], eng: list[str],
+                  src_path: Path, eng_path: Path) -> list[dict[str, str]]:
+    """Gold of XTREME's sorted layout from LASER's unsorted files (checked to be its origin)."""
+    l_src, l_eng = _parallel(laser_src, laser_eng)
+    if l_src != src:
+        row = next((i for i, (a, b) in enumerate(zip(l_src, src, strict=False)) if a != b),
+                   min(len(l_src), len(src)))
+        raise DataError(f"{laser_src}: line {row + 1} differs from {src_path} ({len(l_src)} vs "
+                        f"{len(src)} lines): not the LASER file {src_path} was copied from")
+    ids = [str(i) for i in range(len(l_eng))]
+    order = tatoeba_xtreme_order(ids, ids, l_eng, list(zip(ids, ids, strict=True)),
+                                 str(laser_eng))[0]
+    for j, i in enumerate(order):
+        if l_eng[i].strip() != eng[j]:
+            raise DataError(f"{eng_path}: line {j + 1} is not line {i + 1} of {laser_eng} "
+                            "sorted as utils_preprocess.py sorts it: not its English side")
+    return [{"source_id": str(i), "target_id": str(j)}
+            for i, j in sorted((i, j) for j, i in enumerate(order))]
+
+
+def _check_sorted(eng: list[str], eng_path: Path, l3: str) -> None:
+    """XTREME's `<l>-en.en` is sorted; an unsorted file under that name is not XTREME's."""
+    bad = next((j for j in range(1, len(eng)) if eng[j].strip() < eng[j - 1].strip()), None)
+    if bad is not None:
+        raise DataError(f"{eng_path}: line {bad + 1} breaks the sorted order utils_preprocess.py "
+                        "writes: not XTREME's file (LASER's line-aligned originals go by their "
+                        f"own names, tatoeba.{l3}-eng.{l3} and tatoeba.{l3}-eng.eng)")
+
+
+def read_tatoeba(stem: Path, lang: str, gold: Path | None = None) -> dict[str, Rows]:
+    """Tatoeba of `lang` from the `tatoeba/` folder (`stem.parent`) of the download.
+
+    XTREME's layout: `<l>-en.<l>` (LASER's `tatoeba.<l3>-eng.<l3>`, copied) and `<l>-en.en`
+    (LASER's English lines stripped and sorted by utils_preprocess.py, so line j no longer
+    translates line j). Its gold is recovered from LASER's unsorted files, looked for in the
+    folder itself, in `<gold>/tatoeba/`, in `<gold>/` (LASER's data/tatoeba/v1) and in
+    `<gold>/data/tatoeba/v1` (a LASER checkout); without them gold is empty (withheld) and the
+    English file must be sorted. LASER's own layout `tatoeba.<l3>-eng.{<l3>,eng}` pairs line
+    i with line i. Ids are line numbers (from 0) of the files read; DataError names the file
+    on a missing side, a line-count mismatch, an empty file or an unsorted `<l>-en.en`.
+    """
+    folder, l3 = Path(stem).parent, lang3(lang)
+    src_path, eng_path = folder / f"{lang}-en.{lang}", folder / f"{lang}-en.en"
+    laser_dirs = [folder] + ([Path(gold) / "tatoeba", Path(gold),
+                              Path(gold) / "data" / "tatoeba" / "v1"] if gold else [])
+    laser = _found([d / f"tatoeba.{l3}-eng.{l3}" for d in laser_dirs])
+    laser_eng = laser.parent / f"tatoeba.{l3}-eng.eng" if laser else None
+    if _found([src_path, eng_path]) is not None:
+        src, eng = _parallel(src_path, eng_path)
+        if laser is not None:
+            pairs = _tatoeba_gold(laser, laser_eng, src, eng, src_path, eng_path)
+        else:
+            _check_sorted(eng, eng_path, l3)
+            pairs = []
+    elif laser is not None and laser.parent == folder:
+        src, eng = _parallel(laser, laser_eng)
+        pairs = [{"source_id": str(i), "target_id": str(i)} for i in range(len(src))]
+    else:
+        raise DataError(f"{folder}: no Tatoeba files for '{lang}' (XTREME's {src_path.name} + "
+                        f"{eng_path.name}, or LASER's tatoeba.{l3}-eng.{l3} + .eng)")
+    return {"source": [{"id": str(i), "text": t} for i, t in enumerate(src)],
+            "target": [{"id": str(i), "text": t} for i, t in enumerate(eng)],
+            "gold": pairs}
 
 
 def write_tatoeba(stem: Path, lang: str, data: dict[str, Rows]) -> list[Path]:
+    """LASER's layout `tatoeba.<l3>-eng.{<l3>,eng}`, one gold pair per line."""
     src_path, tgt_path = Path(f"{stem}.{lang3(lang)}"), Path(f"{stem}.eng")
     tgt_by_id = {str(r["id"]): r for r in data["target"]}
     pairs = [(str(g["source_id"]), str(g["target_id"])) for g in data["gold"]]
@@ -418,6 +460,65 @@ def write_tatoeba(stem: Path, lang: str, data: dict[str, Rows]) -> list[Path]:
         tgt_lines.append(_check_cell(str(tgt_by_id[t]["text"]), tgt_path, i, "text"))
     return [write_text(src_path, "".join(x + "\n" for x in src_lines)),
             write_text(tgt_path, "".join(x + "\n" for x in tgt_lines))]
+
+
+def _id_lines(path: Path) -> list[tuple[str, str]]:
+    """BUCC's `id<TAB>sentence` lines (gold: `src_id<TAB>tgt_id`); ids unique within a file."""
+    out, seen = [], set()
+    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        cells = line.rstrip("\r").split("\t")
+        if len(cells) != 2 or not cells[0]:
+            raise DataError(f"{path}: line {lineno}: expected 'id<TAB>text', got "
+                            f"{len(cells)} column(s)")
+        if path.suffix != ".gold" and cells[0] in seen:
+            raise DataError(f"{path}: line {lineno}: duplicate id '{cells[0]}'")
+        seen.add(cells[0])
+        out.append((cells[0], cells[1]))
+    if not out:
+        what = "pairs" if path.suffix == ".gold" else "sentences"
+        raise DataError(f"{path}: empty file (no {what})")
+    return out
+
+
+def read_bucc(stem: Path, lang: str, gold: Path | None = None) -> dict[str, Rows]:
+    """BUCC 2018 `<stem>.{<l>,en}` (+ `<stem>.gold`, else `<gold>/bucc2018/<stem name>.gold`).
+
+    download_data.sh renames BUCC's sample set to dev and its training set to test, and
+    deletes `*test.gold`: test gold is then empty (withheld) unless `gold` holds it. A gold
+    pair naming an id missing from its side is an error naming the gold file and line.
+    """
+    stem = Path(stem)
+    source = [{"id": i, "text": t} for i, t in _id_lines(Path(f"{stem}.{lang}"))]
+    target = [{"id": i, "text": t} for i, t in _id_lines(Path(f"{stem}.en"))]
+    candidates = [Path(f"{stem}.gold")]
+    if gold:
+        candidates.append(Path(gold) / "bucc2018" / f"{stem.name}.gold")
+    gold_path = _found(candidates)
+    pairs: Rows = []
+    if gold_path is not None:
+        src_ids, tgt_ids = {r["id"] for r in source}, {r["id"] for r in target}
+        for row, (s, t) in enumerate(_id_lines(gold_path)):
+            if s not in src_ids or t not in tgt_ids:
+                raise DataError(f"{gold_path}: pair {row + 1} ('{s}', '{t}') names an id missing "
+                                f"from {stem}.{lang} or {stem}.en")
+            pairs.append({"source_id": s, "target_id": t})
+    return {"source": source, "target": target, "gold": pairs}
+
+
+def write_bucc(stem: Path, lang: str, data: dict[str, Rows]) -> list[Path]:
+    def lines(rows: Rows, a: str, b: str, path: Path) -> str:
+        return "".join(f"{_check_cell(str(r[a]), path, i, a)}\t"
+                       f"{_check_cell(str(r[b]), path, i, b)}\n" for i, r in enumerate(rows))
+
+    paths = [Path(f"{stem}.{lang}"), Path(f"{stem}.en"), Path(f"{stem}.gold")]
+    texts = [lines(data["source"], "id", "text", paths[0]),
+             lines(data["target"], "id", "text", paths[1]),
+             lines(data["gold"], "source_id", "target_id", paths[2])]
+    if not data["gold"]:  # withheld, as download_data.sh leaves BUCC's test set
+        paths, texts = paths[:2], texts[:2]
+    return [write_text(p, t) for p, t in zip(paths, texts, strict=True)]
 
 
 # ---------------------------------------------------------------- CCGbank AUTO
@@ -539,9 +640,9 @@ def read_split(task: TaskSpec, split: str, lang: str, root: Path, gold: Path | N
     if layout == "squad_json":
         return read_squad(path)
     if layout == "bucc":
-        return read_bucc(path, lang)
+        return read_bucc(path, lang, gold)
     if layout == "tatoeba":
-        return read_tatoeba(path, lang)
+        return read_tatoeba(path, lang, gold)
     if layout == "hub_jsonl":
         return read_hub_jsonl(task, path, lang)
     raise DataError(f"task '{task.name}': unknown xtreme_dir layout '{layout}'")

@@ -16,10 +16,11 @@ Follows google-research/xtreme `third_party/run_retrieval.py`, `evaluate_retriev
   else a known-model default (xlm-roberta-large 14, bert-base-multilingual-cased 6), else
   `default_layer`;
 - Tatoeba: cosine top-1 (XTREME's `similarity_search`: the source sentences are indexed and
-  queried with the English target sentences), accuracy in %;
+  queried with the English target sentences, in the order of XTREME's sorted English file),
+  accuracy in % (none when the gold is withheld, as in XTREME's download);
 - BUCC: ratio margin (Artetxe & Schwenk 2019) over k=4 neighbours in both directions, "max"
   mining, sentences unified by text and repeated sentences dropped when mapping to ids, threshold
-  optimised on dev gold, F1 in %.
+  optimised on dev gold, F1 in % (on test when its gold is given, else on dev).
 """
 
 from __future__ import annotations
@@ -378,28 +379,42 @@ def knn(
     return sims, inds
 
 
+def tatoeba_predict(src_emb: np.ndarray, tgt_emb: np.ndarray, chunk_size: int = 1024
+                    ) -> list[int]:
+    """XTREME's `similarity_search(x=src, y=tgt)`: for each target (English) sentence, the
+    index of the nearest source sentence by cosine."""
+    x, y = normalize(src_emb), normalize(tgt_emb)
+    if len(x) == 0 or len(y) == 0:
+        raise ValueError("Tatoeba: no sentences")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"Tatoeba: dimension mismatch {x.shape} vs {y.shape}")
+    return [int(p) for p in knn(y, x, 1, chunk_size)[1][:, 0]]
+
+
 def tatoeba_accuracy(
     src_emb: np.ndarray,
     tgt_emb: np.ndarray,
     query: Literal["target", "source"] = "target",
     chunk_size: int = 1024,
+    gold: Sequence[int] | None = None,
 ) -> tuple[float, list[int]]:
-    """Top-1 cosine retrieval where row i of source and target are translations.
+    """Top-1 cosine retrieval accuracy (%) and the predicted index per query.
 
     `query="target"` is XTREME's `similarity_search(x=src, y=tgt)`: for each target sentence,
-    the index of the nearest source sentence. Returns (accuracy in %, predicted index per query).
+    the index of the nearest source sentence. `gold[q]` is the correct index for query q
+    (default: row i of source and target are translations).
     """
     x, y = normalize(src_emb), normalize(tgt_emb)
     if x.shape != y.shape:
         raise ValueError(f"Tatoeba needs aligned source/target rows, got {x.shape} vs {y.shape}")
     if query not in ("target", "source"):
         raise ValueError(f"query must be 'target' or 'source', got '{query}'")
-    if len(x) == 0:
-        raise ValueError("Tatoeba: no sentences")
-    q, db = (y, x) if query == "target" else (x, y)
-    pred = knn(q, db, 1, chunk_size)[1][:, 0]
-    accuracy = 100.0 * float(np.mean(pred == np.arange(len(pred))))
-    return accuracy, [int(p) for p in pred]
+    pred = tatoeba_predict(x, y, chunk_size) if query == "target" else \
+        tatoeba_predict(y, x, chunk_size)
+    truth = np.arange(len(pred)) if gold is None else np.asarray(gold)
+    if truth.shape != (len(pred),):
+        raise ValueError(f"Tatoeba: {len(truth)} gold indices for {len(pred)} queries")
+    return 100.0 * float(np.mean(np.asarray(pred) == truth)), pred
 
 
 # --------------------------------------------------------------------------- BUCC mining
@@ -593,18 +608,6 @@ def _read_split(ds: Any, where: str) -> _Split:
     return _Split(sides["source"], sides["target"], gold)
 
 
-def _check_tatoeba_alignment(split: _Split, where: str) -> None:
-    src, tgt = split.source, split.target
-    if len(src.ids) != len(tgt.ids):
-        raise DataError(f"{where}: {len(src.ids)} source vs {len(tgt.ids)} target sentences")
-    expected = set(zip(src.ids, tgt.ids, strict=True))
-    gold = set(split.gold)
-    if gold != expected:
-        row = next((r for r, p in enumerate(split.gold) if p not in expected), len(split.gold))
-        raise DataError(f"{where}/gold: Tatoeba gold must pair source row i with target row i "
-                        f"(first mismatch at gold row {row})")
-
-
 def _task_metric(task_name: str, metric: str | None) -> str:
     if metric is None:
         from xstilts.registry import get_task
@@ -624,13 +627,20 @@ def _pick(splits: Any, names: tuple[str, ...], where: str) -> Any:
                     f"(has {list(splits)})")
 
 
-def _tatoeba_lang(src: np.ndarray, tgt: np.ndarray, chunk_size: int) -> tuple[dict, list[int]]:
-    accuracy, pred = tatoeba_accuracy(src, tgt, chunk_size=chunk_size)
-    return {"accuracy": accuracy, "num_sentences": len(pred)}, pred
+def _tatoeba_lang(src: np.ndarray, tgt: np.ndarray, gold: list[int] | None, chunk_size: int
+                  ) -> tuple[dict, list[int]]:
+    """Metrics ({} of accuracy when gold is withheld) and predictions in the rows' order."""
+    pred = tatoeba_predict(src, tgt, chunk_size)
+    metrics: dict[str, Any] = {"num_sentences": len(pred)}
+    if gold is not None:
+        metrics["accuracy"] = 100.0 * float(np.mean(np.asarray(pred) == np.asarray(gold)))
+    return metrics, pred
 
 
-def _bucc_lang(dev: _Split, test: _Split, embs: dict[str, np.ndarray],
+def _bucc_lang(dev: _Split, test: _Split, embs: dict[str, np.ndarray], report: str,
                chunk_size: int) -> tuple[dict, list[list[str]]]:
+    """Metrics of the `report` split ("test": at the dev-optimised threshold; "validation":
+    dev F1 at that same threshold, optimised on it) and the test pairs mined at it."""
     cands = {}
     for name, split in (("dev", dev), ("test", test)):
         cands[name] = bucc_candidates(split.source.ids, split.source.texts, embs[f"{name}_src"],
@@ -641,14 +651,24 @@ def _bucc_lang(dev: _Split, test: _Split, embs: dict[str, np.ndarray],
     metrics: dict[str, Any] = {"threshold": threshold,
                                **{f"dev_oracle_{k}": v for k, v in dev_scores.items()},
                                "num_candidates": len(cands["test"])}
-    if test.gold:
+    if report == "test":
         metrics.update(bucc_f1(cands["test"], test.gold, threshold))
         oracle = bucc_optimize_threshold(cands["test"], test.gold)
         metrics["test_oracle_f1"] = bucc_f1(cands["test"], test.gold, oracle)["f1"]
     else:
-        metrics.update({"precision": None, "recall": None, "f1": None, "test_oracle_f1": None})
+        metrics.update(dev_scores)
     pairs = [[s, t] for s, t in bucc_extract(cands["test"], threshold)]
     return metrics, pairs
+
+
+def bucc_report_split(splits_by_lang: Mapping[str, Any]) -> str:
+    """"test" when every language's test split has gold, else "validation" (the official
+    download deletes BUCC's test gold: dev F1 is reported instead, for every language)."""
+    for splits in splits_by_lang.values():
+        test = splits.get("test") if isinstance(splits, Mapping) else None
+        if test is None or "gold" not in test or len(test["gold"]) == 0:
+            return "validation"
+    return "test"
 
 
 def run_retrieval(
@@ -664,6 +684,7 @@ def run_retrieval(
     metric: str | None = None,
     chunk_size: int = 1024,
     max_tokens: int | None = None,
+    report: Literal["auto", "test", "validation"] = "auto",
 ) -> dict[str, Any]:
     """Evaluate a retrieval task straight from an encoder, per language.
 
@@ -673,13 +694,22 @@ def run_retrieval(
     The encoder runs on its device and precision (`load_encoder`); `batch_size` and
     `max_tokens` as in `embed_all_layers`.
 
-    Returns {"task", "metric", "layer", "pooling", "num_layers", "metrics": {lang: {...}},
-    "predictions": {lang: ...}} and, with `sweep_layers`, "layers": {hidden_states index:
-    {lang: metrics}} for every layer 0..L. Tatoeba metrics: accuracy (%); predictions: the
-    predicted source index for each target line. BUCC metrics: precision/recall/f1 (%) on test at
-    the dev-optimised threshold, test_oracle_f1, dev_oracle_{precision,recall,f1}, threshold;
-    predictions: [source_id, target_id] pairs extracted from test at the dev threshold.
+    Returns {"task", "metric", "layer", "pooling", "num_layers", "split", "metrics": {lang:
+    {...}}, "predictions": {lang: ...}, "withheld": [lang, ...]} and, with `sweep_layers`,
+    "layers": {hidden_states index: {lang: metrics}} for every layer 0..L.
+
+    Tatoeba: the English (target) sentences are put in XTREME's order
+    (`xstilts.metrics.retrieval.tatoeba_xtreme_order`) and each retrieves a source sentence;
+    predictions: the retrieved source row per English sentence in that order (XTREME's
+    submission); metrics: accuracy (%) unless gold is withheld (languages listed in
+    "withheld", metrics without accuracy). BUCC: "split" is `report` ("auto":
+    `bucc_report_split`; "test" with a test gold missing is a DataError); metrics:
+    precision/recall/f1 (%) of that split at the dev-optimised threshold (test_oracle_f1 with
+    test gold), dev_oracle_{precision,recall,f1}, threshold; predictions: [source_id,
+    target_id] pairs mined from test at the dev threshold.
     """
+    from xstilts.metrics.retrieval import tatoeba_xtreme_order
+
     metric = _task_metric(task_name, metric)
     if not datasets_by_lang:
         raise DataError(f"task '{task_name}': no languages given")
@@ -695,15 +725,30 @@ def run_retrieval(
 
     per_layer: dict[int, dict[str, Any]] = {li: {} for li in keep}
     predictions: dict[str, Any] = {}
+    withheld: list[str] = []
+    if report not in ("auto", "test", "validation"):
+        raise ValueError(f"report must be auto, test or validation, got {report!r}")
+    if metric == "retrieval_accuracy":
+        report = "test"
+    elif report == "auto":
+        report = bucc_report_split(datasets_by_lang)
+    elif report == "test" and bucc_report_split(datasets_by_lang) != "test":
+        raise DataError(f"task '{task_name}': test gold withheld (download_data.sh deletes "
+                        "bucc2018/*test.gold); score dev or give <benchmark.gold_path>/bucc2018/"
+                        "<l>-en.test.gold")
     for lang, splits in datasets_by_lang.items():
         where = f"task '{task_name}' language '{lang}'"
         if metric == "retrieval_accuracy":
             ds = splits if "source" in splits else _pick(splits, ("test",), where)
             split = _read_split(ds, where)
-            _check_tatoeba_alignment(split, where)
-            src, tgt = vectors(split.source.texts), vectors(split.target.texts)
+            order, gold = tatoeba_xtreme_order(split.source.ids, split.target.ids,
+                                               split.target.texts, split.gold, where)
+            if gold is None:
+                withheld.append(lang)
+            src = vectors(split.source.texts)
+            tgt = vectors([split.target.texts[j] for j in order])
             for j, li in enumerate(keep):
-                per_layer[li][lang], pred = _tatoeba_lang(src[j], tgt[j], chunk_size)
+                per_layer[li][lang], pred = _tatoeba_lang(src[j], tgt[j], gold, chunk_size)
                 if li == chosen:
                     predictions[lang] = pred
         else:
@@ -716,12 +761,13 @@ def run_retrieval(
                     "test_tgt": vectors(test.target.texts)}
             for j, li in enumerate(keep):
                 per_layer[li][lang], pairs = _bucc_lang(
-                    dev, test, {k: v[j] for k, v in embs.items()}, chunk_size)
+                    dev, test, {k: v[j] for k, v in embs.items()}, report, chunk_size)
                 if li == chosen:
                     predictions[lang] = pairs
     result: dict[str, Any] = {
         "task": task_name, "metric": metric, "layer": chosen, "pooling": pooling,
-        "num_layers": enc.num_layers, "metrics": per_layer[chosen], "predictions": predictions,
+        "num_layers": enc.num_layers, "split": report, "metrics": per_layer[chosen],
+        "predictions": predictions, "withheld": withheld,
     }
     if sweep_layers:
         result["layers"] = per_layer

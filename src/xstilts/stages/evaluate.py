@@ -35,13 +35,19 @@ def references(task: TaskSpec, ds: Any) -> Any:
 
 
 def retrieval_references(task: TaskSpec, ds: Any) -> Any:
-    """BUCC: gold (source_id, target_id) pairs; Tatoeba: the gold target index per source row."""
+    """BUCC: gold (source_id, target_id) pairs; Tatoeba: XTREME's labels, the gold source row
+    per English sentence in the order of XTREME's sorted English file."""
+    from xstilts.data.schema import DataError
+    from xstilts.metrics.retrieval import tatoeba_xtreme_order
+
     pairs = list(zip(ds["gold"]["source_id"], ds["gold"]["target_id"], strict=True))
     if task.metric == "bucc_f1":
         return pairs
-    position = {tid: i for i, tid in enumerate(ds["target"]["id"])}
-    gold = dict(pairs)
-    return [position[gold[sid]] for sid in ds["source"]["id"]]
+    gold = tatoeba_xtreme_order(ds["source"]["id"], ds["target"]["id"], ds["target"]["text"],
+                                pairs, f"task '{task.name}'")[1]
+    if gold is None:
+        raise DataError(f"task '{task.name}': no gold to write labels from")
+    return gold
 
 
 def metric_language(lang: str, source: dict) -> str:

@@ -1,17 +1,35 @@
-"""Stage: BUCC and Tatoeba retrieval straight from an encoder (no training data).
+"""Stage: one retrieval target (BUCC or Tatoeba) straight from an encoder (no training data).
 
 The layer is `retrieval_layer_for(spec["model"], L, spec["retrieval"]["layer"])`: the model
 entry's `retrieval_layer` > the global `retrieval.layer` > a known-model default > the middle-ish
 `default_layer(L)`. `spec["model"]` (the `models.<model>` entry) is optional. The encoder runs on
 `spec["device"]` (default: the job's GPU if it has one, else the CPU) in `spec["precision"]`
 (default bf16 autocast on a GPU, fp32 on the CPU), and only up to the retrieval layer.
+
+Predictions are always written (Tatoeba in XTREME's order, ready for submission). A score is
+written only when it can be trusted: Tatoeba without gold (the official download withholds it)
+gets a score file with no languages and a `refused` reason; BUCC is scored on test when its gold
+is given, else on dev (`split`); BUCC from a source without its distractors is refused.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from xstilts.data.schema import DataError
+from xstilts.data.withheld import reported_split
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+
+
+def mining_source_error(task, source: dict) -> str | None:
+    """Why `task` cannot be mined from `source` (None if it can): the hub's BUCC configs
+    (`google/xtreme` `bucc18.*`) hold only the gold pairs, none of BUCC's non-parallel
+    sentences, so mining them gives inflated F1 that is not comparable with BUCC's."""
+    if task.metric == "bucc_f1" and source["kind"] == "hub":
+        return (f"task '{task.name}': the hub's BUCC (google/xtreme bucc18.*) has only the "
+                "gold pairs, none of BUCC's distractors: its F1 would not be BUCC's; use "
+                "benchmark.source: xtreme_dir with download_data.sh's bucc2018/ folder")
+    return None
 
 
 def _inputs(task, source):
@@ -31,38 +49,61 @@ def _inputs(task, source):
 
 def run(spec: dict) -> None:
     setup(spec["threads"])
-    from xstilts.engine.retrieval import load_encoder, retrieval_layer_for, run_retrieval
+    from xstilts.engine.retrieval import (
+        bucc_report_split,
+        load_encoder,
+        retrieval_layer_for,
+        run_retrieval,
+    )
     from xstilts.submission import write_predictions
 
     source = source_of(spec)
+    task = task_of(spec, spec["target"])
+    problem = mining_source_error(task, source)
+    if problem:
+        raise DataError(problem)
     settings = spec["retrieval"]
     encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
-    for target in spec["targets"]:
-        task = task_of(spec, target)
-        result = run_retrieval(
-            task.name,
-            _inputs(task, source),
-            encoder,
-            layer=layer,
-            pooling=settings["pooling"],
-            max_length=settings["max_length"],
-            threads=spec["threads"],
-            sweep_layers=settings["sweep_layers"],
-            metric=task.metric,
-        )
-        pred_root = Path(spec["predictions"][target]).parent
-        for lang, predictions in result["predictions"].items():
-            write_predictions(task.name, lang, predictions, pred_root)
-        extra = {k: result[k] for k in ("layer", "pooling", "num_layers", "layers") if k in result}
-        write_json(
-            spec["out"][target],
-            {
-                **spec["ids"],
-                "target": task.name,
-                "task_metric": task.metric,
-                "languages": result["metrics"],
-                "retrieval": extra,
-            },
-        )
-        log.info("%s: %s", task.name, result["metrics"])
+    inputs = _inputs(task, source)
+    # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for
+    # BUCC, else test only when every test gold is given (auto)
+    report = "test"
+    if task.metric == "bucc_f1":
+        bench = spec.get("benchmark") or {}
+        chosen = reported_split(bench, task.name) if bench.get("eval_split") else "auto"
+        report = bucc_report_split(inputs) if chosen == "auto" else chosen
+    result = run_retrieval(
+        task.name,
+        inputs,
+        encoder,
+        layer=layer,
+        pooling=settings["pooling"],
+        max_length=settings["max_length"],
+        threads=spec["threads"],
+        sweep_layers=settings["sweep_layers"],
+        metric=task.metric,
+        report=report,
+    )
+    pred_root = Path(spec["predictions"]).parent
+    for lang, predictions in result["predictions"].items():
+        write_predictions(task.name, lang, predictions, pred_root)
+    extra = {k: result[k] for k in ("layer", "pooling", "num_layers", "layers") if k in result}
+    scores = {**spec["ids"], "target": task.name, "task_metric": task.metric,
+              "split": report, "languages": result["metrics"], "retrieval": extra}
+    if result["withheld"]:
+        reason = (f"{task.name}: not scored, no gold for {', '.join(result['withheld'])}: "
+                  f"{_withheld_hint(task)}; predictions written to {pred_root / task.name}")
+        scores.update(languages={}, refused=reason)
+        log.error("%s", reason)
+    elif report != "test":
+        log.warning("%s: test gold withheld (download_data.sh deletes bucc2018/*test.gold): "
+                    "reporting dev F1 at the dev-optimised threshold", task.name)
+    write_json(spec["out"], scores)
+    log.info("%s: %s", task.name, scores["languages"])
+
+
+def _withheld_hint(task) -> str:
+    from xstilts.data.xtreme_dir import TATOEBA_WITHHELD
+
+    return TATOEBA_WITHHELD if task.metric == "retrieval_accuracy" else "gold withheld"
