@@ -16,9 +16,15 @@ localrules:
     figures,
 
 
+def language_table_arg():
+    """Families for grouping languages: mini-XTREME's table (real codes: URIEL's families)."""
+    return f"--languages={xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else ""
+
+
 rule figures:
     input:
-        rules.aggregate.output.tidy,
+        tidy=rules.aggregate.output.tidy,
+        data=data_input,
     output:
         [
             report(f"{xgrid.FIGURES}/{name}.png", category="Figures", caption="../report/figures.rst")
@@ -29,8 +35,9 @@ rule figures:
         CONDA_ENV
     params:
         per_language=lambda w: ",".join(per_language_recipes()),
+        languages=language_table_arg(),
     log:
         "results/logs/figures.log",
     shell:
-        "{PYTHON} -m xstilts.figures --tidy {input} --out {xgrid.FIGURES} "
-        "--per-language-recipes={params.per_language:q} > {log} 2>&1"
+        "{PYTHON} -m xstilts.figures --tidy {input.tidy} --out {xgrid.FIGURES} "
+        "--per-language-recipes={params.per_language:q} {params.languages} > {log} 2>&1"
