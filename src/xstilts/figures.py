@@ -98,14 +98,16 @@ def distinct_colors(n: int) -> list:
     return sns.color_palette("husl", n)
 
 
-def seed_note(n_seeds: Sequence[int] | pd.Series, what: str = "mean ± sd") -> str:
-    """What error bars show: "mean ± sd over 3 seeds", "1 seed: no error bars", "1-3 seeds"."""
+def seed_note(n_seeds: Sequence[int] | pd.Series, what: str = "mean ± sd",
+              bars: bool = True) -> str:
+    """What is drawn: "mean ± sd over 3 seeds", "1 seed: no error bars" (`bars`: the figure
+    has error bars), "mean over 1-3 seeds; runs with 1 seed have no bar"."""
     counts = sorted({int(n) for n in n_seeds if not pd.isna(n)}) or [0]
     lo, hi = counts[0], counts[-1]
     if hi <= 1:
-        return "1 seed: no error bars"
+        return "1 seed: no error bars" if bars else "1 seed"
     seeds = f"{lo} seeds" if lo == hi else f"{lo}-{hi} seeds"
-    return f"{what} over {seeds}" + ("; runs with 1 seed have no bar" if lo == 1 else "")
+    return f"{what} over {seeds}" + ("; runs with 1 seed have no bar" if lo == 1 and bars else "")
 
 
 def capped_scale(values: np.ndarray, cap_quantile: float = CAP_QUANTILE) -> tuple[float, bool]:
@@ -213,7 +215,7 @@ def improvement_heatmap(tidy: pd.DataFrame, stem: Path, baseline: str = "none",
             d, p = delta.iat[i, j], pval.iat[i, j]
             star = "*" if stars and not math.isnan(p) and p < SIGNIFICANCE else ""
             annot[i, j] = "" if math.isnan(d) else fmt_num(d, 1, signed=True) + star
-    seeds = seed_note(imp["n_pairs"], "mean")
+    seeds = seed_note(imp["n_pairs"], "mean", bars=False)
     with rc_context(RC), _style():
         fig = _new_figure(2.0 + 0.85 * len(cols), 1.8 + 0.45 * len(rows))
         ax = fig.add_subplot()
@@ -223,7 +225,7 @@ def improvement_heatmap(tidy: pd.DataFrame, stem: Path, baseline: str = "none",
         ax.set_ylabel("intermediate task")
         marks = (f"* p < {SIGNIFICANCE}, paired t-test" if stars
                  else f"no significance marks: < {MIN_SEEDS_FOR_STARS} seeds")
-        ax.set_title(f"Improvement over '{baseline}' ({seeds}; {marks})\n"
+        ax.set_title(f"Improvement over '{baseline}' ({seeds})\n{marks}\n"
                      f"colour scale capped at ±{fmt_num(vmax, 1)}; cells show the values",
                      fontsize="medium")
         return save_figure(fig, stem)
