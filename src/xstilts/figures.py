@@ -354,9 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(default: --recipes)")
     parser.add_argument("--tidy", type=Path, default=None,
                         help="the tidy scores table (tidy.csv) written by xstilts.aggregate")
-    parser.add_argument("--languages", type=Path, default=None,
+    parser.add_argument("--languages", default="",
                         help="language table (mini-XTREME's languages.csv) for the families; "
-                             "default: URIEL's families of real language codes")
+                             "default (or empty): URIEL's families of real language codes")
     parser.add_argument("files", nargs="*", type=Path, help="scores.json files")
     args = parser.parse_args(argv)
     if (args.tidy is None) == (not args.files):
@@ -365,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets, recipes, per_language = (v.split(",") if v else None for v in
                                       (args.targets, args.recipes, args.per_language_recipes))
     for path in make_figures(tidy, args.out, targets, recipes, args.baseline, per_language,
-                             args.languages):
+                             Path(args.languages) if args.languages else None):
         print(path)
     return 0
 

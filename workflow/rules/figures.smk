@@ -16,9 +16,9 @@ localrules:
     figures,
 
 
-def language_table_arg():
-    """Families for grouping languages: mini-XTREME's table (real codes: URIEL's families)."""
-    return f"--languages={xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else ""
+def language_table():
+    """Families for grouping languages: mini-XTREME's table ("": URIEL's families)."""
+    return f"{xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else ""
 
 
 rule figures:
@@ -35,9 +35,10 @@ rule figures:
         CONDA_ENV
     params:
         per_language=lambda w: ",".join(per_language_recipes()),
-        languages=language_table_arg(),
+        languages=language_table(),
     log:
         "results/logs/figures.log",
     shell:
-        "{PYTHON} -m xstilts.figures --tidy {input.tidy} --out {xgrid.FIGURES} "
-        "--per-language-recipes={params.per_language:q} {params.languages} > {log} 2>&1"
+        "{PYTHON} -m xstilts.figures --tidy {input.tidy:q} --out {xgrid.FIGURES} "
+        "--per-language-recipes={params.per_language:q} --languages={params.languages:q} "
+        "> {log} 2>&1"
