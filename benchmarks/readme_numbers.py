@@ -74,12 +74,13 @@ class Run:
     def tidy(self) -> pd.DataFrame:
         return self.csv("tables/tidy.csv")
 
-    def provenance(self) -> dict | None:
-        for path in sorted((self.root / "scores").rglob("scores.json")):
-            record = json.loads(path.read_text(encoding="utf-8")).get("provenance")
-            if record:
-                return record
-        return None
+    def provenance(self) -> tuple[dict | None, list[str]]:
+        """The first job's provenance record and every commit that the jobs ran."""
+        records = [json.loads(p.read_text(encoding="utf-8")).get("provenance")
+                   for p in sorted((self.root / "scores").rglob("scores.json"))]
+        records = [r for r in records if r]
+        commits = sorted({(r.get("git_commit") or "unknown")[:12] for r in records})
+        return (records[0] if records else None), commits
 
 
 # ---------------------------------------------------------------------------- blocks
@@ -115,7 +116,7 @@ def _job_seconds(run: Run) -> tuple[int, float]:
 
 def run_block(run: Run) -> str:
     """Where the numbers come from: code, machine, jobs, time."""
-    record = run.provenance()
+    record, commits = run.provenance()
     logs = len(list((run.root / "logs").rglob("*.log")))
     timed, seconds = _job_seconds(run)
     wall = _wall_minutes(run)
@@ -127,8 +128,9 @@ def run_block(run: Run) -> str:
              + f"; seeds {', '.join(map(str, seeds))}."]
     if record:
         libs = record.get("libraries") or {}
-        commit = (record.get("git_commit") or "unknown")[:12]
-        lines.append(f"Code {record.get('xstilts')} at commit {commit}"
+        commit = (f"commit {commits[0]}" if len(commits) == 1 else
+                  f"commits {', '.join(commits)} (the code changed during the run)")
+        lines.append(f"Code {record.get('xstilts')} at {commit}"
                      f"{' (uncommitted changes)' if record.get('git_dirty') else ''}; "
                      f"device {record.get('device')}, {record.get('threads')} thread(s) per job; "
                      f"torch {libs.get('torch')}, transformers {libs.get('transformers')}.")
@@ -149,13 +151,17 @@ def headline_block(run: Run) -> str:
         text = f"- `{model}`"
         if len(base):
             b = base.iloc[0]
+            n = int(b["n_seeds"])
             text += (f": `none` averages {b['avg']:.1f} over {b['avg_over']} "
-                     f"({int(b['n_seeds'])} seed(s))")
+                     f"({n} seed{'s' if n != 1 else ''})")
         deltas = imp[imp["model"] == model] if imp is not None else pd.DataFrame()
-        if len(deltas):
+        if len(deltas) == 1:
+            one = deltas.iloc[0]
+            text += f"; `{one['intermediate']}` changes it by {one['avg']:+.1f}"
+        elif len(deltas):
             best = deltas.loc[deltas["avg"].idxmax()]
             worst = deltas.loc[deltas["avg"].idxmin()]
-            text += (f"; intermediate recipes change it by {worst['avg']:+.1f} "
+            text += (f"; the {len(deltas)} intermediate recipes change it by {worst['avg']:+.1f} "
                      f"(`{worst['intermediate']}`) to {best['avg']:+.1f} "
                      f"(`{best['intermediate']}`)")
         lines.append(text + ".")

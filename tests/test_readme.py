@@ -158,7 +158,7 @@ def test_generator_fills_every_block_from_a_run(small_results, tmp_path):
     xtreme = pd.read_csv(small_results / "tables" / "xtreme.csv")
     avg = xtreme.set_index("intermediate").loc["none", "avg"]
     assert f"`none` averages {avg:.1f}" in blocks["headline"]
-    assert "(2 seed(s))" in blocks["headline"]
+    assert "(2 seeds)" in blocks["headline"]
     assert "seeds 1, 2" in blocks["run"]
     results = (out / "docs" / "results.md").read_text(encoding="utf-8")
     assert (small_results / "tables" / "improvement.md").read_text(encoding="utf-8") in results

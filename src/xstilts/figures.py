@@ -254,10 +254,11 @@ def per_language_plot(tidy: pd.DataFrame, target: str, stem: Path,
         ax = fig.add_subplot()
         for k, label in enumerate(order):
             part = stats[stats["label"] == label].set_index("language").reindex(langs)
-            err = part["std"].fillna(0.0).to_numpy()
+            err = part["std"].fillna(0.0).to_numpy() if part["std"].notna().any() else None
             ax.bar(x - 0.4 + width * (k + 0.5), part["mean"].to_numpy(), width, yerr=err,
                    color=colors[k], label=label, capsize=1.5, error_kw={"linewidth": 0.8})
-        ax.set_xticks(x, langs, rotation=45 if len(langs) > 15 else 0)
+        turn = len(langs) * max(1, len(order)) > 24 or len(langs) > 8
+        ax.set_xticks(x, langs, rotation=45 if turn else 0, ha="right" if turn else "center")
         ax.set_xlim(-0.6, len(langs) - 0.4)
         draw_family_groups(ax, groups)
         ax.set_xlabel("language" + (" (grouped by family)" if groups else ""))
@@ -287,7 +288,8 @@ def xtreme_average_plot(tidy: pd.DataFrame, stem: Path, recipes: Sequence[str] |
     with rc_context(RC), _style():
         fig = _new_figure(max(4.0, 0.8 * len(labels) + 1.5), 4.0)
         ax = fig.add_subplot()
-        ax.bar(x, stats["mean"].to_numpy(), 0.7, yerr=stats["std"].fillna(0.0).to_numpy(),
+        err = stats["std"].fillna(0.0).to_numpy() if stats["std"].notna().any() else None
+        ax.bar(x, stats["mean"].to_numpy(), 0.7, yerr=err,
                color=colors, capsize=3)
         for k, label in enumerate(labels):
             vals = np.sort(avg.loc[avg["label"] == label, AVG].to_numpy())
@@ -295,7 +297,8 @@ def xtreme_average_plot(tidy: pd.DataFrame, stem: Path, recipes: Sequence[str] |
         ax.set_xticks(x, labels, rotation=30, ha="right")
         ax.set_ylabel("average score")
         ax.set_title(f"Average over {describe_targets(average_targets(tidy))}\n"
-                     f"(bars: {seed_note(n_seeds)}; dots: seeds)", fontsize="medium")
+                     f"({seed_note(n_seeds, 'bars: mean ± sd')}; dots: seeds)",
+                     fontsize="medium")
         return save_figure(fig, stem)
 
 
