@@ -19,7 +19,8 @@ from xstilts import provenance
 REPO = Path(__file__).resolve().parents[1]
 HEADER = [r"INFO xstilts \S+, (commit [0-9a-f]{12} \((clean|dirty)\)|no git checkout), stage ",
           r"INFO host \S+ \(.+\), python \d+\.\d+\.\d+, pid \d+",
-          r"INFO device (cpu|cuda:0 .+), threads (\d+|-) \(torch \d+\), slurm job ",
+          r"INFO device (cpu|cuda:0 .+|- \(no torch\)), threads (\d+|-) \(torch (\d+|-)\), "
+          r"slurm job ",
           r"INFO torch \S+, transformers \S+"]
 
 
@@ -117,3 +118,21 @@ def test_header_lines_name_every_fact():
     assert "host node7 (Linux-x), python 3.11.9" in lines[1]
     assert lines[2] == "device cpu, threads 2 (torch 2), slurm job 42"
     assert lines[3] == "torch 2.13.0, transformers 5.24.0"
+
+
+def test_table_tool_logs_start_with_the_header(tmp_path):
+    """The local rules' tools (aggregate here) log the same header, without importing torch."""
+    from test_aggregate import write_grid
+
+    files = write_grid(tmp_path / "scores")
+    log = tmp_path / "aggregate.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    with open(log, "w", encoding="utf-8") as handle:
+        proc = subprocess.run([sys.executable, "-m", "xstilts.aggregate", "--out",
+                               str(tmp_path / "tables"), *map(str, files)],
+                              stdout=handle, stderr=subprocess.STDOUT, env=env, timeout=300)
+    text = log.read_text(encoding="utf-8")
+    assert proc.returncode == 0, text
+    lines = check_log(text, "aggregate")
+    assert "device - (no torch)" in lines[2]
+    assert any(line.endswith("tidy.csv") for line in lines[len(HEADER):])

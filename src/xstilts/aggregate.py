@@ -442,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", default="none", help="baseline intermediate recipe")
     parser.add_argument("files", nargs="+", type=Path, help="scores.json files")
     args = parser.parse_args(argv)
+    from xstilts.provenance import start_tool_log
+
+    start_tool_log("aggregate")
     tidy = collect(args.files)
     for path in write_tables(tidy, args.out, args.baseline):
         print(path)

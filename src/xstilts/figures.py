@@ -362,6 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "default (or empty): URIEL's families of real language codes")
     parser.add_argument("files", nargs="*", type=Path, help="scores.json files")
     args = parser.parse_args(argv)
+    from xstilts.provenance import start_tool_log
+
+    start_tool_log("figures")
     if (args.tidy is None) == (not args.files):
         parser.error("give either --tidy TABLE or scores.json files")
     tidy = read_tidy(args.tidy) if args.tidy else collect(args.files)

@@ -442,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="'retrieval' (default), 'mean' or a hidden_states index")
     parser.add_argument("files", nargs="+", type=Path, help="alignment JSON files")
     args = parser.parse_args(argv)
+    from xstilts.provenance import start_tool_log
+
+    start_tool_log("alignment_tables")
     tables, figures = args.tables or args.out, args.figures or args.out
     if tables is None or figures is None:
         parser.error("give --out, or both --tables and --figures")

@@ -95,19 +95,22 @@ def device() -> str:
     return "cpu"
 
 
-def collect(threads: int | None = None) -> dict[str, Any]:
+def collect(threads: int | None = None, torch_info: bool = True) -> dict[str, Any]:
     """The provenance record: code, host, device, threads, library versions (no timestamps, so
-    that a rerun on the same machine writes the same record)."""
-    import torch
+    that a rerun on the same machine writes the same record). Without `torch_info` (jobs that
+    do not use torch: tables, figures) torch is not imported and device/torch threads are None."""
+    torch = None
+    if torch_info:
+        import torch
 
     return {
         **_code(),
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "device": device(),
+        "device": device() if torch else None,
         "threads": threads,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": torch.get_num_threads() if torch else None,
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
         "libraries": library_versions(),
     }
@@ -122,19 +125,26 @@ def header_lines(stage: str, record: dict[str, Any]) -> list[str]:
         f"xstilts {record['xstilts']}, {code}, stage {stage}",
         f"host {record['host']} ({record['platform']}), python {record['python']}, "
         f"pid {os.getpid()}",
-        f"device {record['device']}, threads {record['threads'] or '-'} "
-        f"(torch {record['torch_threads']}), slurm job {record['slurm_job_id'] or '-'}",
+        f"device {record['device'] or '- (no torch)'}, threads {record['threads'] or '-'} "
+        f"(torch {record['torch_threads'] or '-'}), slurm job {record['slurm_job_id'] or '-'}",
         libs,
     ]
 
 
-def log_header(stage: str, spec: dict[str, Any]) -> dict[str, Any]:
+def log_header(stage: str, spec: dict[str, Any], torch_info: bool = True) -> dict[str, Any]:
     """Write the job header to the log (after `configure_job_logging`); returns the record."""
     threads = spec.get("threads")
-    record = collect(int(threads) if isinstance(threads, int | float) else None)
+    record = collect(int(threads) if isinstance(threads, int | float) else None, torch_info)
     for line in header_lines(stage, record):
         log.info("%s", line)
     return record
+
+
+def start_tool_log(tool: str) -> None:
+    """Logging and the header for the table/figure tools (`python -m xstilts.<tool>`), which
+    the workflow's local rules run without torch."""
+    configure_job_logging()
+    log_header(tool, {}, torch_info=False)
 
 
 def format_metrics(metrics: dict[str, Any], digits: int = 2) -> str:
