@@ -21,14 +21,11 @@ from xstilts.submission import (
     write_predictions,
 )
 
-MOCK = Path(__file__).resolve().parents[2] / "shared" / "xtreme-mock"
-
 
 @pytest.fixture(scope="module")
-def mock() -> Path:
-    if not (MOCK / "expected_scores.csv").is_file():
-        pytest.skip(f"mock XTREME submission not found at {MOCK}")
-    return MOCK
+def mock(xtreme_mock: Path) -> Path:
+    """The vendored mock submission (tests/data/xtreme_mock), present in every clone."""
+    return xtreme_mock
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,11 @@
 """The workflow on a real one-node SLURM cluster, through the project's profile (slurm/config.yaml).
 
-    python -m pytest -m slurm tests/test_slurm.py          (add -s to see timings)
+    XSTILTS_SYSTEM_TESTS=1 python -m pytest -m slurm tests/test_slurm.py   (add -s for timings)
 
-Needs root on Debian (installs `slurm-wlm` and `munge` with apt-get when missing) and skips
-otherwise. tests/slurm/cluster.py starts munged, slurmctld and slurmd by hand under a temporary
-directory (own ports, munge socket and pid files; stopped by those pid files only), with two fake
+A system test (marker `system`): it runs only with XSTILTS_SYSTEM_TESTS=1 (.ci/run sets it), needs
+root on Debian (installs `slurm-wlm` and `munge` with apt-get when missing) and skips otherwise.
+tests/slurm/cluster.py starts munged, slurmctld and slurmd by hand under a temporary directory
+(own ports, munge socket and pid files; stopped by those pid files only), with two fake
 GPUs as countable GRES. Snakemake then runs from the repository root exactly as the README says,
 `snakemake --cores all --profile slurm`, plus `--directory`/`--configfile` for a temporary working
 directory and these overrides for a cluster without accounting (slurmdbd):
@@ -155,6 +156,7 @@ def _slurm_job_logs(workdir: Path, tail: int = 40) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.system
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_profile_runs_the_workflow_through_sbatch(local_slurm, tmp_path_factory):

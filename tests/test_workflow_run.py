@@ -10,45 +10,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_utils import default_config, planned_jobs, snakemake, write_config
+import yaml
+from workflow_utils import planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
 TARGETS = ["xnli", "panx", "tydiqa", "tatoeba"]
+TEST_CONFIG = Path(__file__).resolve().parents[1] / ".test" / "config" / "config.yaml"
 
 
 def small_config() -> dict:
-    config = default_config()
-    sizes = {t: {"train": 160, "validation": 40} for t in
-             ("anli_plus", "mnli", "qqp", "squad_v2", "squad_v1", "hellaswag", "ccg", "cosmosqa",
-              "commonsenseqa")}
-    sizes.update({t: {"train": 160, "validation": 40, "test": 40}
-                  for t in ("xnli", "pawsx", "udpos", "panx", "tydiqa", "xcopa",
-                            "tweet_sentiment")})
-    sizes.update({t: {"train": 40, "validation": 10} for t in ("sib200", "masakhaner")})
-    sizes["tatoeba"] = {"test": 40}
-    config["benchmark"]["synthetic"] = {
-        "seed": 5, "sizes": sizes, "translated_train": 20, "parallel": 20,
-        "multilingual_train": 10,
-        "mlm": {"high": 300, "mid": 120, "low": 40, "validation": 10}}
-    config["models"] = {"tiny": {**config["models"]["tiny"], "recipes": ["none", "mnli"],
-                                 "size": {"hidden": 32, "layers": 2, "heads": 2,
-                                          "intermediate": 64, "max_position": 128},
-                                 "vocab_size": 600}}
-    config["intermediate"] = {"mnli": {"tasks": ["mnli"]}}
-    config["targets"] = TARGETS
-    config["hparams"]["pretrain"] = {"max_steps": 10, "batch_size": 16, "max_length": 32}
-    config["hparams"]["default"].update({"epochs": 1, "eval_every": 4, "batch_size": 16})
-    config["robustness"] = {"recipes": "all", "targets": ["xnli", "panx"],
-                            "operations": ["char", "code_switch"], "severities": [0.3],
-                            "max_examples": 20}
-    config["alignment"] = {"recipes": "all", "limit": 20,
-                           "perturbations": [{"op": "char", "severity": 0.3}]}
-    config["fairness"] = {"bootstrap": 20}
-    return config
+    """The workflow catalog's test configuration, .test/config/config.yaml (a fresh copy)."""
+    return yaml.safe_load(TEST_CONFIG.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

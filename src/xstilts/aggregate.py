@@ -51,6 +51,7 @@ AVG = "avg"
 AVG_R = "avg_xtreme_r"  # XTREME-R's average (its implemented tasks that the grid has)
 QA_METRICS = ("squad", "mlqa")
 SIGNIFICANCE = 0.05
+MIN_SEEDS_FOR_STARS = 3  # significance marks (tables, figures) need this many paired seeds
 
 
 # ---------------------------------------------------------------------------- task score rule
@@ -380,9 +381,10 @@ def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
                          **{t: fmt_num(b.get(t, math.nan)) for t in targets}})
         for _, r in table[table["model"] == model].iterrows():
             cells = {}
+            marks = r["n_pairs"] >= MIN_SEEDS_FOR_STARS
             for t in targets:
                 d, p = r[t], r[f"{t}_p"]
-                star = "*" if (not math.isnan(p) and p < SIGNIFICANCE) else ""
+                star = "*" if (marks and not math.isnan(p) and p < SIGNIFICANCE) else ""
                 cells[t] = MISSING if math.isnan(d) else fmt_num(d, signed=True) + star
             rows.append({"model": model, "intermediate": r["intermediate"], **cells})
     out = pd.DataFrame(rows, columns=["model", "intermediate", *targets])
@@ -467,7 +469,8 @@ def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
         imp = improvement_table(tidy, baseline)
         disp, num = display_improvement(imp, xt, baseline)
         caption = (f"Improvement over '{baseline}' (rows marked 'absolute': scores); * marks "
-                   f"p < {SIGNIFICANCE} in a paired t-test over seeds. avg over {over}.")
+                   f"p < {SIGNIFICANCE} in a paired t-test over seeds (only rows with >= "
+                   f"{MIN_SEEDS_FOR_STARS} paired seeds). avg over {over}.")
         written += _write_formats(out_dir / "improvement", imp, disp, num, caption)
     else:
         log.warning("need baseline '%s' and another recipe for the improvement table; have %s",
@@ -490,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", default="none", help="baseline intermediate recipe")
     parser.add_argument("files", nargs="+", type=Path, help="scores.json files")
     args = parser.parse_args(argv)
+    from xstilts.provenance import start_tool_log
+
+    start_tool_log("aggregate")
     tidy = collect(args.files)
     for path in write_tables(tidy, args.out, args.baseline, reported_splits(args.files)):
         print(path)

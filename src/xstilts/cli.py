@@ -42,6 +42,18 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _start_log(stage: str, spec: dict) -> None:
+    """Line-based logging on stderr (the job's log), the job's threads, then the header."""
+    from xstilts.provenance import configure_job_logging, log_header
+
+    configure_job_logging()
+    if isinstance(spec.get("threads"), int):
+        from xstilts.stages.common import setup
+
+        setup(spec["threads"])
+    log_header(stage, spec)
+
+
 def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     started = time.time()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -103,6 +115,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     try:
         with terminate_on_signals():
             module = importlib.import_module(f"xstilts.stages.{args.stage}")
+            _start_log(args.stage, spec)
             module.run(spec)
     except _known_errors() as err:
         print(f"xstilts {args.stage}: error: {err}", file=sys.stderr)

@@ -34,7 +34,17 @@ from matplotlib import rc_context
 
 from xstilts.aggregate import SCORE
 from xstilts.data.schema import DataError
-from xstilts.figures import RC, _new_figure, _style, ordered_labels, row_labels, save_figure
+from xstilts.figures import (
+    MARKERS,
+    RC,
+    _new_figure,
+    _style,
+    distinct_colors,
+    ordered_labels,
+    row_labels,
+    save_figure,
+    seed_note,
+)
 from xstilts.tables import fmt_num, to_markdown, write_atomic
 
 ALIGN_COLUMNS = ["model", "intermediate", "seed", "language", "layer", "metric", "condition",
@@ -282,14 +292,17 @@ def layer_plot(frame: pd.DataFrame, stem: Path, value: str = "value", baseline: 
     order = ordered_labels(data, baseline)
     metrics = [m for m in METRIC_LABELS if m in set(data["metric"])]
     metrics += sorted(set(data["metric"]) - set(metrics))
-    palette = dict(zip(order, sns.color_palette("colorblind", len(order)), strict=True))
+    palette = dict(zip(order, distinct_colors(len(order)), strict=True))
+    markers = {label: MARKERS[k % len(MARKERS)] for k, label in enumerate(order)}
+    n_seeds = data.groupby("label")["seed"].nunique() if "seed" in data.columns else [1]
     with rc_context(RC), _style():
         fig = _new_figure(3.2 * len(metrics) + 1.8, 3.4)
         axes = fig.subplots(1, len(metrics), squeeze=False)[0]
         for ax, metric in zip(axes, metrics, strict=True):
             part = data[data["metric"] == metric]
             sns.lineplot(data=part, x="layer", y=value, hue="label", hue_order=order,
-                         palette=palette, estimator="mean", errorbar="sd", marker="o", ax=ax,
+                         palette=palette, estimator="mean", errorbar="sd", style="label",
+                         style_order=order, markers=markers, dashes=False, ax=ax,
                          legend=metric == metrics[-1])
             if zero_line:
                 ax.axhline(0.0, color="black", linewidth=0.8)
@@ -301,7 +314,8 @@ def layer_plot(frame: pd.DataFrame, stem: Path, value: str = "value", baseline: 
         if axes[-1].get_legend() is not None:
             sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.0, 1.0),
                             title="intermediate", fontsize="small")
-        fig.suptitle(title)
+        fig.suptitle(f"{title}\n(lines: mean; band: {seed_note(n_seeds, 'sd')})",
+                     fontsize="medium")
         return save_figure(fig, stem)
 
 
@@ -317,7 +331,9 @@ def gain_plot(joined: pd.DataFrame, corr: pd.DataFrame, stem: Path, metric: str,
         fig = _new_figure(6.4, 4.2)
         ax = fig.add_subplot()
         sns.scatterplot(data=data, x="change", y="gain", hue="label", hue_order=order,
-                        palette=sns.color_palette("colorblind", len(order)), ax=ax)
+                        palette=distinct_colors(len(order)), style="label", style_order=order,
+                        markers=dict(zip(order, (MARKERS * len(order))[:len(order)],
+                                         strict=True)), ax=ax)
         for _, row in data.iterrows():
             ax.annotate(row["language"], (row["change"], row["gain"]), fontsize=6,
                         xytext=(2, 2), textcoords="offset points")
@@ -377,7 +393,7 @@ def make_alignment_outputs(frame: pd.DataFrame, out_dir: Path,
                                 ["clean", "perturbed", "delta"])
     written += layer_plot(frame[frame["condition"] == CLEAN], fig_dir / "alignment_by_layer",
                           baseline=baseline, title="Alignment of parallel pairs by layer "
-                          "(mean over languages; band: sd over seeds)")
+                          "(mean over languages)")
     has_base = baseline in set(frame["intermediate"]) and frame["intermediate"].nunique() > 1
     if not has_base:
         return written
@@ -426,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="'retrieval' (default), 'mean' or a hidden_states index")
     parser.add_argument("files", nargs="+", type=Path, help="alignment JSON files")
     args = parser.parse_args(argv)
+    from xstilts.provenance import start_tool_log
+
+    start_tool_log("alignment_tables")
     tables, figures = args.tables or args.out, args.figures or args.out
     if tables is None or figures is None:
         parser.error("give --out, or both --tables and --figures")

@@ -4,17 +4,15 @@ deterministic metadata, atomic writes: the helpers of `xstilts.figures`)."""
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import rc_context
 
 from xstilts.aggregate import AVG
-from xstilts.figures import RC, _new_figure, _style, save_figure
+from xstilts.figures import RC, _new_figure, _style, distinct_colors, diverging_heatmap, save_figure
 from xstilts.tables import fmt_num
 
 COLUMNS = ("model", "intermediate", "target", "family", "n", "delta", "lo", "hi")
@@ -50,7 +48,7 @@ def family_improvement_bars(improvement: pd.DataFrame, stem: Path, target: str =
     sub = _select(improvement, target, recipes)
     fams = sorted(dict.fromkeys(sub["fam_label"]))
     labels = list(dict.fromkeys(sub["label"]))
-    colors = sns.color_palette("colorblind" if len(labels) <= 10 else "tab20", len(labels))
+    colors = distinct_colors(len(labels))
     width = 0.8 / len(labels)
     x = np.arange(len(fams))
     with rc_context(RC), _style():
@@ -72,7 +70,8 @@ def family_improvement_bars(improvement: pd.DataFrame, stem: Path, target: str =
         ax.set_xlim(-0.6, len(fams) - 0.4)
         ax.set_xlabel("language family")
         ax.set_ylabel(f"improvement over '{baseline}' (points)")
-        ax.set_title(f"{target}: improvement by language family (bootstrap CI)")
+        ax.set_title(f"{target}: improvement by language family\n(error bars: bootstrap CI over "
+                     "test examples, where computed)", fontsize="medium")
         ax.legend(title="intermediate", fontsize="small", loc="upper left",
                   bbox_to_anchor=(1.0, 1.0))
         return save_figure(fig, stem)
@@ -94,20 +93,15 @@ def family_improvement_heatmap(improvement: pd.DataFrame, stem: Path, target: st
             d = delta.iat[i, j]
             star = "*" if _significant(lo.iat[i, j], hi.iat[i, j]) else ""
             annot[i, j] = "" if math.isnan(d) else fmt_num(d, 1, signed=True) + star
-    finite = np.abs(delta.to_numpy(dtype=float))
-    vmax = float(np.nanmax(finite)) if np.isfinite(finite).any() else 1.0
-    vmax = vmax if vmax > 0 else 1.0
     with rc_context(RC), _style():
-        fig = _new_figure(1.5 + 0.9 * len(cols), 1.4 + 0.45 * len(rows))
+        fig = _new_figure(1.5 + 0.9 * len(cols), 1.8 + 0.45 * len(rows))
         ax = fig.add_subplot()
-        with warnings.catch_warnings():  # seaborn 0.13 calls the deprecated cmap.set_bad
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            sns.heatmap(delta.astype(float), ax=ax, annot=annot, fmt="", cmap="RdBu",
-                        center=0.0, vmin=-vmax, vmax=vmax, linewidths=0.5, linecolor="white",
-                        cbar_kws={"label": "improvement (points)"})
+        vmax = diverging_heatmap(ax, delta.astype(float), annot, "improvement (points)")
         ax.set_xlabel("language family")
         ax.set_ylabel("intermediate task")
-        ax.set_title(f"{target}: improvement by family (* CI excludes 0)")
+        ax.set_title(f"{target}: improvement by family (* bootstrap CI excludes 0)\n"
+                     f"colour scale capped at ±{fmt_num(vmax, 1)}; cells show the values",
+                     fontsize="medium")
         return save_figure(fig, stem)
 
 

@@ -17,10 +17,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import rc_context
 
-from xstilts.figures import RC, _new_figure, _style, ordered_labels, row_labels, save_figure
+from xstilts.figures import (
+    MARKERS,
+    RC,
+    _new_figure,
+    _style,
+    distinct_colors,
+    ordered_labels,
+    row_labels,
+    save_figure,
+    seed_note,
+)
 from xstilts.robustness import ALL_OPS, RUN, collect, op_order, read_tidy, run_averages
 
 log = logging.getLogger(__name__)
@@ -62,20 +71,25 @@ def severity_plot(frame: pd.DataFrame, stem: Path, ops: Sequence[str] | None = N
         raise ValueError(f"unknown op(s) {unknown}; have {have}")
     curves = curves[curves["op"].isin(ops)].assign(label=lambda d: row_labels(d).to_numpy())
     order = ordered_labels(curves, baseline)
-    colors = dict(zip(order, sns.color_palette("colorblind", len(order)), strict=True))
+    colors = dict(zip(order, distinct_colors(len(order)), strict=True))
+    markers = {label: MARKERS[k % len(MARKERS)] for k, label in enumerate(order)}
     ncols = min(3, len(ops))
     nrows = math.ceil(len(ops) / ncols)
     with rc_context(RC), _style():
         fig = _new_figure(1.0 + 3.4 * ncols, 0.6 + 2.8 * nrows)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
+        span = float(curves["severity"].max()) or 1.0
+        dodge = {label: 0.012 * span * (k - (len(order) - 1) / 2) for k, label in
+                 enumerate(order)}  # error bars side by side, not on top of each other
         for ax, op in zip(axes, ops, strict=False):
             part = curves[curves["op"] == op]
             for label in order:
                 line = part[part["label"] == label].sort_values("severity")
                 if line.empty:
                     continue
-                ax.errorbar(line["severity"], line["mean"], yerr=line["sd"].fillna(0.0),
-                            color=colors[label], label=label, marker="o", markersize=3,
+                ax.errorbar(line["severity"] + dodge[label], line["mean"],
+                            yerr=line["sd"].fillna(0.0),
+                            color=colors[label], label=label, marker=markers[label], markersize=3,
                             capsize=2, linewidth=1.2)
             ax.set_xticks(sorted(set(part["severity"])))
             ax.set_title("mean over ops" if op == ALL_OPS else op)
@@ -86,8 +100,8 @@ def severity_plot(frame: pd.DataFrame, stem: Path, ops: Sequence[str] | None = N
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, title="intermediate", fontsize="small", loc="outside right")
         sep = " " if ncols > 1 else "\n"
-        fig.suptitle(f"Score under perturbation{sep}(non-English languages; mean ± sd over "
-                     "seeds)")
+        fig.suptitle(f"Score under perturbation{sep}(non-English languages; "
+                     f"{seed_note(curves['n_seeds'])})")
         return save_figure(fig, stem)
 
 

@@ -400,6 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  "xstilts.config.recipes returns them)")
     parser.add_argument("files", nargs="+", type=Path, help="robustness JSON files")
     args = parser.parse_args(argv)
+    from xstilts.provenance import start_tool_log
+
+    start_tool_log("robustness_tables")
     try:
         if args.config:
             pairs = pairs_from_config(args.config)

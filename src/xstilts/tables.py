@@ -62,7 +62,7 @@ def latex_escape(text: str) -> str:
 
 
 def _latex_text(text: str) -> str:
-    return latex_escape(text).replace("±", r"$\pm$")
+    return latex_escape(text).replace("±", r"$\pm$").replace("†", r"\textdagger{}")
 
 
 def to_markdown(display: pd.DataFrame, numeric: Sequence[str] = ()) -> str:

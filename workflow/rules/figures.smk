@@ -16,9 +16,15 @@ localrules:
     figures,
 
 
+def language_table():
+    """Families for grouping languages: mini-XTREME's table ("": URIEL's families)."""
+    return f"{xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else ""
+
+
 rule figures:
     input:
-        rules.aggregate.output.tidy,
+        tidy=rules.aggregate.output.tidy,
+        data=data_input,
     output:
         [
             report(f"{xgrid.FIGURES}/{name}.png", category="Figures", caption="../report/figures.rst")
@@ -29,8 +35,10 @@ rule figures:
         CONDA_ENV
     params:
         per_language=lambda w: ",".join(per_language_recipes()),
+        languages=language_table(),
     log:
         "results/logs/figures.log",
     shell:
-        "{PYTHON} -m xstilts.figures --tidy {input} --out {xgrid.FIGURES} "
-        "--per-language-recipes={params.per_language:q} > {log} 2>&1"
+        "{PYTHON} -m xstilts.figures --tidy {input.tidy:q} --out {xgrid.FIGURES} "
+        "--per-language-recipes={params.per_language:q} --languages={params.languages:q} "
+        "> {log} 2>&1"

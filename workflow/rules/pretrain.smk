@@ -48,7 +48,8 @@ rule pretrain:
 # The embedded default's tiny model is regenerated this way (see README).
 EXPORTED_MODELS = [m for m, e in config["models"].items() if e.get("export")]
 REGENERATE_TINY = (
-    "snakemake export_models --cores all --configfile config.yaml config/pretrain-tiny.yaml"
+    "snakemake export_models --forcerun export_model --cores all --configfile config.yaml "
+    "config/pretrain-tiny.yaml"
 )
 
 

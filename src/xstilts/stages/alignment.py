@@ -150,5 +150,6 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
     write_json(spec["out"], out)
     mid = out["retrieval_layer"]
     log.info("alignment at layer %d (acc_centered): %s", mid,
-             {lang: round(r["clean"]["acc_centered"][mid], 1) for lang, r in results.items()})
+             ", ".join(f"{lang} {r['clean']['acc_centered'][mid]:.1f}"
+                       for lang, r in results.items()))
     return out

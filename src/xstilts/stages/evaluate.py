@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+from xstilts.provenance import collect as collect_provenance
+from xstilts.provenance import format_metrics
 from xstilts.registry import TaskSpec
 from xstilts.stages.common import (
     languages_of,
@@ -90,17 +93,20 @@ def run(spec: dict) -> None:
     pred_root = Path(spec["predictions"]).parent
     scores: dict[str, dict[str, float]] = {}
     splits = {lang: split for lang, (_, split) in loaded.items()}
-    for lang in langs:
+    for i, lang in enumerate(langs, 1):
+        started = time.monotonic()
         ds = loaded[lang][0]
         preds, gold, scores[lang] = predict_and_score(task, predictor, ds, lang, source)
         write_predictions(task.name, lang, preds, pred_root)
         if spec.get("labels"):
             write_labels(task.name, lang, gold, Path(spec["labels"]).parent)
-        log.info("%s %s: %s", task.name, lang, scores[lang])
+        log.info("%s [%d/%d] %s: %s (%d examples, %.1f s)", task.name, i, len(langs), lang,
+                 format_metrics(scores[lang]), len(ds), time.monotonic() - started)
     write_json(
         spec["out"],
         {**spec["ids"], "target": task.name, "task_metric": task.metric, "languages": scores,
-         "split": reported_split_name(splits), "splits": splits},
+         "split": reported_split_name(splits), "splits": splits,
+         "provenance": collect_provenance(spec.get("threads"))},
     )
 
 

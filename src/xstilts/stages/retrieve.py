@@ -14,10 +14,13 @@ is given, else on dev (`split`); BUCC from a source without its distractors is r
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from xstilts.data.schema import DataError
 from xstilts.data.withheld import reported_split
+from xstilts.provenance import collect as collect_provenance
+from xstilts.provenance import format_metrics
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
 
 
@@ -47,14 +50,37 @@ def _inputs(task, source):
     return by_lang
 
 
+def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: dict,
+                           threads: int, report: str) -> dict:
+    """`run_retrieval` one language at a time (languages are independent), logging each;
+    `report`: the split scored (one for all languages); languages without gold in `withheld`."""
+    from xstilts.engine.retrieval import run_retrieval
+
+    merged: dict = {"metrics": {}, "predictions": {}, "withheld": []}
+    for i, (lang, splits) in enumerate(by_lang.items(), 1):
+        started = time.monotonic()
+        one = run_retrieval(task.name, {lang: splits}, encoder, layer=layer,
+                            pooling=settings["pooling"], max_length=settings["max_length"],
+                            threads=threads, sweep_layers=settings["sweep_layers"],
+                            metric=task.metric, report=report)
+        merged["predictions"][lang] = one["predictions"][lang]
+        merged["withheld"] += one.get("withheld") or []
+        if lang in one["metrics"]:
+            merged["metrics"][lang] = one["metrics"][lang]
+        for key in ("layer", "pooling", "num_layers"):
+            if key in one:
+                merged[key] = one[key]
+        for li, per_lang in (one.get("layers") or {}).items():
+            merged.setdefault("layers", {}).setdefault(li, {}).update(per_lang)
+        shown = format_metrics(one["metrics"][lang]) if lang in one["metrics"] else "gold withheld"
+        log.info("%s [%d/%d] %s: %s (%.1f s)", task.name, i, len(by_lang), lang, shown,
+                 time.monotonic() - started)
+    return merged
+
+
 def run(spec: dict) -> None:
     setup(spec["threads"])
-    from xstilts.engine.retrieval import (
-        bucc_report_split,
-        load_encoder,
-        retrieval_layer_for,
-        run_retrieval,
-    )
+    from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
     from xstilts.submission import write_predictions
 
     source = source_of(spec)
@@ -73,24 +99,19 @@ def run(spec: dict) -> None:
         bench = spec.get("benchmark") or {}
         chosen = reported_split(bench, task.name) if bench.get("eval_split") else "auto"
         report = bucc_report_split(inputs) if chosen == "auto" else chosen
-    result = run_retrieval(
-        task.name,
-        inputs,
-        encoder,
-        layer=layer,
-        pooling=settings["pooling"],
-        max_length=settings["max_length"],
-        threads=spec["threads"],
-        sweep_layers=settings["sweep_layers"],
-        metric=task.metric,
-        report=report,
-    )
+    if not inputs:
+        raise DataError(f"task '{task.name}': no languages given")
+    log.info("%s: layer %d of %d, %s pooling, %d languages", task.name, layer,
+             encoder.num_layers, settings["pooling"], len(inputs))
+    result = _retrieve_per_language(task, inputs, encoder, layer, settings, spec["threads"],
+                                    report)
     pred_root = Path(spec["predictions"]).parent
     for lang, predictions in result["predictions"].items():
         write_predictions(task.name, lang, predictions, pred_root)
     extra = {k: result[k] for k in ("layer", "pooling", "num_layers", "layers") if k in result}
     scores = {**spec["ids"], "target": task.name, "task_metric": task.metric,
-              "split": report, "languages": result["metrics"], "retrieval": extra}
+              "split": report, "languages": result["metrics"], "retrieval": extra,
+              "provenance": collect_provenance(spec["threads"])}
     if result["withheld"]:
         reason = (f"{task.name}: not scored, no gold for {', '.join(result['withheld'])}: "
                   f"{_withheld_hint(task)}; predictions written to {pred_root / task.name}")
@@ -100,7 +121,7 @@ def run(spec: dict) -> None:
         log.warning("%s: test gold withheld (download_data.sh deletes bucc2018/*test.gold): "
                     "reporting dev F1 at the dev-optimised threshold", task.name)
     write_json(spec["out"], scores)
-    log.info("%s: %s", task.name, scores["languages"])
+    log.info("%s: done, %d languages scored on %s", task.name, len(scores["languages"]), report)
 
 
 def _withheld_hint(task) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from xstilts.data.schema import DataError
 from xstilts.jsonio import read_json_object
+from xstilts.provenance import format_metrics
 from xstilts.registry import TaskSpec
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
@@ -146,7 +147,7 @@ def run(spec: dict) -> None:
             ds = load_split(task, "test", lang, pert)
             scores[lang] = score_split(task, predictor, ds, lang, source)
             log.info("%s %s %s-%s: %s", task.name, lang, entry["op"], entry["severity"],
-                     scores[lang])
+                     format_metrics(scores[lang]))
         sets.append({"op": entry["op"], "severity": entry["severity"], "languages": scores})
     write_json(spec["out"], {**spec["ids"], "target": task.name, "task_metric": task.metric,
                              "perturb_seed": manifest["seed"], "clean": clean, "sets": sets})
