@@ -295,7 +295,7 @@ def test_resume_redoes_only_unfinished_jobs(interrupted_run):
     assert {"generate_benchmark", "pretrain"} <= set(finished)
     assert "finetune" not in finished  # killed while fine-tuning
     grid = {"generate_benchmark": 1, "pretrain": 1, "labels": 2, "finetune": 2, "evaluate": 2,
-            "aggregate": 1, "figures": 1, "all": 1}
+            "aggregate": 1, "figures": 1, "training_curves": 1, "all": 1}
     assert planned == {rule: n - len(finished.get(rule, [])) for rule, n in grid.items()
                        if n > len(finished.get(rule, []))}
     assert not re.search(r"rule (generate_benchmark|pretrain):", run["rerun"])
