@@ -66,6 +66,9 @@ def test_named_commands_rules_and_files_exist(doc):
             i = 0
             while i < len(args):
                 arg = args[i]
+                if arg == "--config":  # key=value overrides
+                    i += 2
+                    continue
                 if arg in ("--configfile",):
                     j = i + 1
                     while j < len(args) and not args[j].startswith("-"):
@@ -85,7 +88,7 @@ def test_named_commands_rules_and_files_exist(doc):
                     assert arg in rules, f"{where}: no rule '{arg}'"
                 i += 1
         elif cmd == "xstilts" and args:
-            assert args[0] in (*STAGES, "cost"), f"{where}: no subcommand '{args[0]}'"
+            assert args[0] in (*STAGES, "cost", "check-data"), f"{where}: no subcommand '{args[0]}'"
         elif cmd == "python" and args[:1] == ["-m"] and args[1].startswith("xstilts"):
             assert importlib.util.find_spec(args[1]) is not None, where
         elif cmd == "python" and args and args[0].endswith(".py"):

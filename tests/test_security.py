@@ -232,9 +232,9 @@ def _dry_run_commands(workdir: Path, snakefile: Path) -> list[str]:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commands = [x.split("Shell command: ", 1)[1] for x in (proc.stdout + proc.stderr).splitlines()
                 if x.startswith("Shell command: ") and x != "Shell command: None"]
-    # finetune, evaluate, retrieve, aggregate, figures, and the studies: perturb, robustness,
-    # alignment, robustness_tables, alignment_tables, fairness
-    assert len(commands) == 11, proc.stdout
+    # finetune, evaluate, retrieve, aggregate, figures, training_curves, and the studies:
+    # perturb, robustness, alignment, robustness_tables, alignment_tables, fairness
+    assert len(commands) == 12, proc.stdout
     return commands
 
 
