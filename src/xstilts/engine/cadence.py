@@ -92,13 +92,15 @@ class BestWeights(TrainerCallback, ExportableState):
     resumable checkpoint (HF `ExportableState`), so a resumed run stops where the whole run
     would have."""
 
-    def __init__(self, directory: str, patience: int | None = None):
+    def __init__(self, directory: str, patience: int | None = None, save_on_stop: bool = False):
         self.directory = str(directory)
         self.patience = patience
         self.patience_counter = 0
+        self.save_on_stop = save_on_stop  # a resumable checkpoint of the early-stopped step
 
     def state(self) -> dict:
-        return {"args": {"directory": self.directory, "patience": self.patience},
+        return {"args": {"directory": self.directory, "patience": self.patience,
+                         "save_on_stop": self.save_on_stop},
                 "attributes": {"patience_counter": self.patience_counter}}
 
     @property
@@ -125,6 +127,7 @@ class BestWeights(TrainerCallback, ExportableState):
             self.patience_counter += 1
             if self.stopped_early:
                 control.should_training_stop = True
+                control.should_save = control.should_save or self.save_on_stop
         return control
 
     def on_save(self, args: Any, state: Any, control: Any, **kw: Any) -> None:

@@ -156,12 +156,12 @@ def prepare(scratch: Path, fingerprint: dict[str, Any]) -> str | None:
 
 
 def early_stopped(checkpoint: str | Path) -> bool:
-    """True when training had stopped early at `checkpoint` (its early-stopping counter had
-    reached the patience): a resume must not train further."""
+    """True when training had stopped early at `checkpoint` (the early-stopping counter of
+    `cadence.BestWeights` had reached the patience): a resume must not train further."""
     state = json.loads((Path(checkpoint) / "trainer_state.json").read_text("utf-8"))
-    early = (state.get("stateful_callbacks") or {}).get("EarlyStoppingCallback") or {}
+    early = (state.get("stateful_callbacks") or {}).get("BestWeights") or {}
     if isinstance(early, list):  # (Trainer stores a list when there are several)
         early = early[0] if early else {}
-    patience = (early.get("args") or {}).get("early_stopping_patience")
-    counter = (early.get("attributes") or {}).get("early_stopping_patience_counter", 0)
+    patience = (early.get("args") or {}).get("patience")
+    counter = (early.get("attributes") or {}).get("patience_counter", 0)
     return bool(patience) and counter >= patience

@@ -520,7 +520,8 @@ def checkpoint_callbacks(hp: dict[str, Any], scratch: Path, dev: bool) -> list[A
     out: list[Any] = [Cadence(float(minutes) if minutes else None, int(hp["save_every"]))]
     if dev:
         patience = hp.get("early_stopping_patience")
-        out.append(BestWeights(str(scratch), int(patience) if patience else None))
+        out.append(BestWeights(str(scratch), int(patience) if patience else None,
+                               save_on_stop=bool(hp.get("keep_checkpoints"))))
     return out
 
 
