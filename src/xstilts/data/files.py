@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from xstilts.data._readlog import note
@@ -66,3 +67,11 @@ def drop_blank_answers(answers: dict[str, list]) -> dict[str, list]:
     pairs = [(t, s) for t, s in zip(answers["text"], answers["answer_start"], strict=True)]
     pairs = [(t, s) for t, s in pairs if t != ""] or pairs
     return {"text": [t for t, _ in pairs], "answer_start": [s for _, s in pairs]}
+
+
+def answer_offset(start: object, label: str) -> int:
+    """`start` as an answer offset: a non-negative integer (not a bool, text or null), else a
+    DataError "<label> <value> is not a non-negative integer"."""
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise DataError(f"{label} {json.dumps(start)[:40]} is not a non-negative integer")
+    return start

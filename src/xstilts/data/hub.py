@@ -35,7 +35,7 @@ from typing import Any
 import datasets
 
 from xstilts.data._readlog import note
-from xstilts.data.files import drop_blank_answers, read_bytes
+from xstilts.data.files import answer_offset, drop_blank_answers, read_bytes
 from xstilts.data.schema import DataError
 from xstilts.registry import TaskSpec
 
@@ -224,11 +224,8 @@ def _answers(answers: Any, where: str) -> dict[str, list]:
     for k, (text, start) in enumerate(zip(answers["text"], answers["answer_start"],
                                           strict=True)):
         text = _text(text, f"{where}: answers.text[{k}]")
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise DataError(f"{where}: answers.answer_start[{k}] {json.dumps(start)[:40]} is not "
-                            "a non-negative integer")
         out["text"].append(text)
-        out["answer_start"].append(start)
+        out["answer_start"].append(answer_offset(start, f"{where}: answers.answer_start[{k}]"))
     return drop_blank_answers(out)
 
 

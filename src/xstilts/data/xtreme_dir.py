@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data._readlog import note
-from xstilts.data.files import drop_blank_answers, read_text, tsv_rows
+from xstilts.data.files import answer_offset, drop_blank_answers, read_text, tsv_rows
 from xstilts.data.schema import DataError
 from xstilts.metrics.retrieval import tatoeba_xtreme_order
 from xstilts.registry import TaskSpec
@@ -314,12 +314,9 @@ def squad_answers(answers: Any, where: str) -> dict[str, list]:
             raise DataError(f"{where}[{k}]: expected {{text, answer_start}}, got "
                             f"{json.dumps(answer)[:40]}")
         text = _json_text(answer.get("text", ""), f"{where}[{k}].text")
-        start = answer.get("answer_start")
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise DataError(f"{where}[{k}].answer_start: {json.dumps(start)[:40]} is not a "
-                            "non-negative integer")
         out["text"].append(text)
-        out["answer_start"].append(start)
+        out["answer_start"].append(answer_offset(answer.get("answer_start"),
+                                                 f"{where}[{k}].answer_start:"))
     return drop_blank_answers(out)
 
 
