@@ -5,10 +5,12 @@ during training) end with a one-line error naming the file/key and exit status 1
 traceback. SIGTERM/SIGUSR1 outside training end the stage at once, with one line, status 143/138
 (128 + the signal), and no partial output.
 
-`--runtime-min M` (the job's SLURM runtime, passed by the rules outside the spec so that a retry's
-larger runtime does not change the job's params) gives training stages a wall-clock budget of
-`RUNTIME_BUDGET_FRACTION` of M minutes, counted from the start of this command; the stage gets it
-as `spec["_time_budget"]` (an `xstilts.engine.training.TimeBudget`).
+The spec is parsed and checked by the stage's `xstilts.stages.specs` class (a wrong key: one
+line naming it). Compute settings are options, not spec keys, so that changing them reruns
+nothing: `--threads N` (the job's threads), and for training stages `--runtime-min M` (the job's
+SLURM runtime; a retry's larger runtime does not change the job's params), a wall-clock budget of
+`RUNTIME_BUDGET_FRACTION` of M minutes counted from the start of this command. The stage gets
+both as a `xstilts.stages.specs.Job`.
 """
 
 from __future__ import annotations
@@ -42,16 +44,23 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _start_log(stage: str, spec: dict) -> None:
+def _start_log(stage: str, threads: int | None) -> None:
     """Line-based logging on stderr (the job's log), the job's threads, then the header."""
     from xstilts.provenance import configure_job_logging, log_header
 
     configure_job_logging()
-    if isinstance(spec.get("threads"), int):
+    if threads is not None:
         from xstilts.stages.common import setup
 
-        setup(spec["threads"])
-    log_header(stage, spec)
+        setup(threads)
+    log_header(stage, {"threads": threads})
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
@@ -79,6 +88,8 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
     for stage in STAGES:
         p = sub.add_parser(stage, help=f"run the {stage} stage")
         p.add_argument("--spec", required=True, help="the job's spec as JSON (or @file.json)")
+        p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                       help="the job's CPU threads (default 1)")
         if stage in TRAINING_STAGES:
             p.add_argument("--runtime-min", type=float, default=None, metavar="M",
                            help="the job's runtime in minutes: training checkpoints and stops "
@@ -102,21 +113,25 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
         print(f"xstilts {args.stage}: error: --spec must be a JSON object, got "
               f"{type(spec).__name__}", file=sys.stderr)
         return 2
+    budget = None
     if getattr(args, "runtime_min", None) is not None:
         from xstilts.engine.training import TimeBudget
 
         try:
-            spec["_time_budget"] = TimeBudget.from_runtime(args.runtime_min, start=started)
+            budget = TimeBudget.from_runtime(args.runtime_min, start=started)
         except ValueError as err:
             print(f"xstilts {args.stage}: error: --runtime-min: {err}", file=sys.stderr)
             return 2
     from xstilts.engine.signals import Terminated, terminate_on_signals
+    from xstilts.stages.specs import SPECS, Job
 
+    job = Job(threads=args.threads or 1, time_budget=budget)
     try:
         with terminate_on_signals():
+            typed = SPECS[args.stage].from_json(spec)
             module = importlib.import_module(f"xstilts.stages.{args.stage}")
-            _start_log(args.stage, spec)
-            module.run(spec)
+            _start_log(args.stage, args.threads)
+            module.run(typed, job)
     except _known_errors() as err:
         print(f"xstilts {args.stage}: error: {err}", file=sys.stderr)
         return 1

@@ -28,6 +28,11 @@ class TrackingError(ValueError):
     """The tracking settings cannot be honoured (unknown reporter, package missing)."""
 
 
+def export(section: dict | None) -> None:
+    """Hand the config's `tracking:` section to the jobs this process starts (the workflow)."""
+    os.environ[ENV_VAR] = json.dumps(section or {}, sort_keys=True, separators=(",", ":"))
+
+
 def settings(spec: dict | None = None) -> dict[str, Any]:
     """The job's tracking settings: `spec["tracking"]`, else `$XSTILTS_TRACKING`, else none."""
     raw = (spec or {}).get("tracking")

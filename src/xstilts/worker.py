@@ -345,6 +345,37 @@ def merge_benchmarks(records: str | Path,
     return done
 
 
+def start_local(src: str | Path) -> dict | None:
+    """Start a worker for a local workflow run (the library in `src` first on its path) and
+    point the jobs at it (`XSTILTS_WORKER`); None when switched off (`XSTILTS_WORKER=0`)."""
+    import subprocess
+
+    if os.environ.get(ENV_VAR) == "0":
+        return None
+    folder = socket_dir()
+    sock = folder / "worker.sock"
+    path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen([sys.executable, "-m", "xstilts.worker", str(sock)],
+                            env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL)
+    os.environ[ENV_VAR] = str(sock)
+    return {"proc": proc, "dir": folder}
+
+
+def stop_local(handle: dict | None, benchmark_for: Callable[[str], str | None]) -> None:
+    """Stop a worker of `start_local`, write its jobs' numbers into their benchmark files (the
+    thin clients were benchmarked: see `merge_benchmarks`) and remove its socket folder."""
+    import shutil
+
+    if not handle:
+        return
+    proc = handle.pop("proc", None)
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=30)
+        merge_benchmarks(Path(handle["dir"]) / RECORDS, benchmark_for)
+    shutil.rmtree(handle["dir"], ignore_errors=True)
+
+
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)

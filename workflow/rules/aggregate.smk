@@ -1,16 +1,10 @@
 # Stage: aggregation of every score file into tidy, XTREME, improvement and per-language tables.
 
-TABLE_NAMES = (["xtreme"] + (["improvement"] if COMPARISON else [])
-               + [f"per_language_{t}" for t in config["targets"]])
-
-
-def table_file(name, ext):
-    path = f"{xgrid.TABLES}/{name}.{ext}"
-    if ext != "csv":
-        return path
-    return report(path, category="Tables", caption="../report/tables.rst")
-
-
+TABLE_NAMES = (
+    ["xtreme"]
+    + (["improvement"] if COMPARISON else [])
+    + [f"per_language_{t}" for t in config["targets"]]
+)
 TABLE_FILES = [table_file(name, ext) for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 
 
@@ -24,9 +18,11 @@ rule aggregate:
     output:
         tidy=f"{xgrid.TABLES}/tidy.csv",
         tables=TABLE_FILES,
+    params:
+        out=lambda w, output: os.path.dirname(output.tidy),
     conda:
         CONDA_ENV
     log:
         "results/logs/aggregate.log",
     shell:
-        "{PYTHON} -m xstilts.aggregate --out {xgrid.TABLES} {input} > {log} 2>&1"
+        "python -m xstilts.aggregate --out {params.out:q} {input} > {log} 2>&1"

@@ -2,19 +2,6 @@
 # (retrieval accuracy, linear CKA, centred cosine of parallel pairs), clean and perturbed.
 
 
-def alignment_spec(wildcards):
-    w = wildcards
-    settings = config["alignment"]
-    return spec(
-        benchmark=benchmark_spec(), tasks=task_overrides(), upstream=upstream(w.model, w.recipe),
-        encoder=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        limit=settings["limit"], perturbations=settings["perturbations"],
-        tokenizer=xgrid.base_model_path(config, w.model), seed=int(w.seed),
-        ids=dict(model=w.model, intermediate=w.recipe, seed=int(w.seed)),
-        out=xgrid.alignment_file(w.model, w.recipe, w.seed), threads=threads_for("retrieve"),
-    )
-
-
 rule alignment:
     input:
         data_input,
@@ -22,7 +9,7 @@ rule alignment:
     output:
         xgrid.alignment_file("{model}", "{recipe}", "{seed}"),
     params:
-        spec=alignment_spec,
+        spec=lambda w: stage_spec("alignment", w),
     threads: threads_for("retrieve")
     resources:
         **resources_for("retrieve"),
@@ -33,10 +20,12 @@ rule alignment:
     log:
         "results/logs/alignment/{model}/{recipe}/seed{seed}.log",
     shell:
-        "{XSTILTS} alignment --spec {params.spec:q} > {log} 2>&1"
+        "exec python -m xstilts alignment --spec {params.spec:q} --threads {threads} "
+        "> {log} 2>&1"
 
 
 ALIGNMENT_FILES = xgrid.alignment_files(config)
+
 
 localrules:
     alignment_tables,
@@ -47,14 +36,24 @@ rule alignment_tables:
         files=ALIGNMENT_FILES,
         tidy=rules.aggregate.output.tidy,
     output:
-        tables=report(directory(f"{xgrid.TABLES}/alignment"), patterns=["{name}.csv"],
-                      category="Alignment", subcategory="Tables", caption="../report/alignment.rst"),
-        figures=report(directory(f"{xgrid.FIGURES}/alignment"), patterns=["{name}.png"],
-                       category="Alignment", subcategory="Figures", caption="../report/alignment.rst"),
+        tables=report(
+            directory(f"{xgrid.TABLES}/alignment"),
+            patterns=["{name}.csv"],
+            category="Alignment",
+            subcategory="Tables",
+            caption="../report/alignment.rst",
+        ),
+        figures=report(
+            directory(f"{xgrid.FIGURES}/alignment"),
+            patterns=["{name}.png"],
+            category="Alignment",
+            subcategory="Figures",
+            caption="../report/alignment.rst",
+        ),
     conda:
         CONDA_ENV
     log:
         "results/logs/alignment_tables.log",
     shell:
-        "{PYTHON} -m xstilts.figures_alignment --tidy {input.tidy:q} "
+        "python -m xstilts.figures_alignment --tidy {input.tidy:q} "
         "--tables {output.tables:q} --figures {output.figures:q} {input.files:q} > {log} 2>&1"

@@ -9,6 +9,9 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library of this
 
 from xstilts import config as xcfg  # noqa: E402
 from xstilts import grid as xgrid  # noqa: E402
+from xstilts import tracking as xtracking  # noqa: E402
+from xstilts import worker as xworker  # noqa: E402
+from xstilts.stages import specs as xspecs  # noqa: E402
 
 # `--config` overrides: nested numbers are strings from Snakemake's parser (seeds=[1,2])
 if workflow.config_settings.config:
@@ -36,12 +39,12 @@ if workflow.is_main_process and os.environ.get("XSTILTS_DATA_CHECK", "1") != "0"
     except xpreflight.DataError as err:
         sys.exit(f"xstilts: {err}")
 
-# Rules run the library of this checkout (installed or not, conda env or not).
+# Rules run the library of this checkout (installed or not, conda env or not): its src/ leads
+# the jobs' PYTHONPATH. Stage commands `exec`, so that SIGTERM (SLURM preemption, `--signal`
+# before the time limit) reaches the stage first instead of ending the job's shell (training then
+# saves the step).
 SRC = os.path.join(workflow.basedir, "src")
-PYTHON = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} python"
-# `exec`: the stage replaces the job's shell, so that SIGTERM (SLURM preemption, `--signal` before
-# the time limit) reaches it first instead of ending the shell (training then saves the step).
-XSTILTS = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} exec python -m xstilts"
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
 CONDA_ENV = "../../envs/xstilts.yaml"
 
 # A relative model path is looked up in the working directory, then in this checkout (where the
@@ -55,7 +58,7 @@ for _entry in config["models"].values():
 
 # Training jobs read the tracking settings from the environment, not their params: switching
 # tracking on or off reruns nothing (xstilts.tracking).
-os.environ["XSTILTS_TRACKING"] = xcfg.canonical_json(config.get("tracking") or {})
+xtracking.export(config.get("tracking"))
 
 REGISTRY = xcfg.tasks(config)
 RECIPES = xcfg.recipes(config)
@@ -82,11 +85,6 @@ wildcard_constraints:
     recipe=_alternatives(RECIPES),
     target=_alternatives(config["targets"]),
     seed=r"\d+",
-
-
-def spec(**parts):
-    """A job's spec: canonical sorted-key JSON, so that only a change of its own slice reruns it."""
-    return xcfg.canonical_json(parts)
 
 
 def benchmark_spec():
@@ -146,6 +144,229 @@ def upstream(model, recipe):
     return parts
 
 
+def finetuned_upstream(w):
+    """`upstream` of a fine-tuned checkpoint: its encoder's plus the fine-tuning hparams."""
+    return {**upstream(w.model, w.recipe), "finetune": xcfg.hparams(config, "target", w.target)}
+
+
+def finetuned_model(w):
+    """The fine-tuned checkpoint a target is evaluated with (XQuAD's for MLQA)."""
+    return xgrid.finetune_dir(w.model, w.recipe, FINETUNE_OF[w.target], w.seed)
+
+
+def ids(w):
+    """A job's grid coordinates, written into its results."""
+    return dict(model=w.model, intermediate=w.recipe, seed=int(w.seed))
+
+
+def robustness_settings():
+    """The perturbation suite's settings (without the studied recipes and targets)."""
+    return {k: v for k, v in config["robustness"].items() if k not in ("recipes", "targets")}
+
+
+def perturb_tokenizer_model():
+    """The model whose tokenizer gives sub-word swaps: the configured one, else the first."""
+    return config["robustness"].get("tokenizer") or next(iter(config["models"]))
+
+
+# Shipping a pretrained base model: `export: true` on an `init: pretrain` model copies it, with
+# provenance.json (config slice, seed, code version, sha256 of every file), to assets/models/.
+# The embedded default's tiny model is regenerated this way (see README).
+EXPORTED_MODELS = [m for m, e in config["models"].items() if e.get("export")]
+REGENERATE_TINY = (
+    "snakemake export_models --forcerun export_model --cores all --configfile config.yaml "
+    "config/pretrain-tiny.yaml"
+)
+
+
+def table_file(name, ext):
+    """A table written by aggregation; its CSV is in the report."""
+    path = f"{xgrid.TABLES}/{name}.{ext}"
+    if ext != "csv":
+        return path
+    return report(path, category="Tables", caption="../report/tables.rst")
+
+
+def per_language_recipes():
+    """The configured recipes that are in the grid (all recipes when none of them is)."""
+    wanted = (config.get("figures") or {}).get("per_language_recipes") or []
+    in_grid = {r for m in config["models"] for r in xcfg.model_recipes(config, m)}
+    return [r for r in wanted if r in in_grid]
+
+
+def language_table():
+    """Families for grouping languages: mini-XTREME's table ("": URIEL's families)."""
+    return f"{xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else ""
+
+
+def training_curve_groups():
+    """{group: {recipe: [train_log.json per seed]}} of the grid's training jobs."""
+    groups = {}
+    for model, recipe, seed in xgrid.grid(config):
+        if recipe != xcfg.NONE_RECIPE:
+            log = os.path.join(xgrid.intermediate_dir(model, recipe, seed), "train_log.json")
+            groups.setdefault(f"intermediate_{model}", {}).setdefault(recipe, []).append(log)
+        for target in FINETUNED_TARGETS:
+            log = os.path.join(xgrid.finetune_dir(model, recipe, target, seed), "train_log.json")
+            groups.setdefault(f"finetune_{model}_{target}", {}).setdefault(recipe, []).append(log)
+    return groups
+
+
+def pretrain_inputs(wildcards):
+    entry = config["models"][wildcards.model]
+    if entry["init"] == "random":
+        return data_input() + base_input(entry["tokenizer_from"])
+    return data_input()
+
+
+# Stage specs: what a job reads, writes and was configured with, as canonical sorted-key JSON
+# (the job's `params`, so that only a change of its own slice reruns it). Inputs, outputs and
+# provenance only: threads and runtime are command-line options (`--threads`, `--runtime-min`),
+# so that changing them reruns nothing. One builder per stage; `stage_spec` checks the result
+# with the stage's class in xstilts.stages.specs (one name per concept, see there).
+
+
+def _data_spec(w):
+    return dict(out=xgrid.SYNTHETIC_DIR, synthetic=config["benchmark"]["synthetic"])
+
+
+def _labels_spec(w):
+    return dict(target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+                out=xgrid.labels_dir(w.target))
+
+
+def _pretrain_spec(w):
+    entry = config["models"][w.model]
+    parts = dict(model=model_slice(w.model), benchmark=benchmark_spec(), tasks=task_overrides(),
+                 seed=0, out=xgrid.base_model_dir(w.model),
+                 scratch=xgrid.scratch_dir("pretrain", w.model))
+    if entry["init"] == "random":
+        parts["tokenizer"] = xgrid.base_model_path(config, entry["tokenizer_from"])
+    else:
+        parts["hparams"] = xcfg.hparams(config, "pretrain")
+    return parts
+
+
+def _export_spec(w):
+    return dict(name=w.model, model=config["models"][w.model], benchmark=config["benchmark"],
+                hparams=xcfg.hparams(config, "pretrain"), seed=0,
+                threads=threads_for("pretrain"), checkout=workflow.basedir,
+                model_path=xgrid.base_model_dir(w.model), out=xgrid.exported_model_dir(w.model),
+                command=REGENERATE_TINY)
+
+
+def _intermediate_spec(w):
+    recipe = RECIPES[w.recipe]
+    return dict(
+        model=model_slice(w.model), recipe=recipe, benchmark=benchmark_spec(),
+        tasks=task_overrides(),
+        targets=config["targets"] if recipe["mlm"] or recipe["translated"] else [],
+        model_path=xgrid.base_model_path(config, w.model),
+        hparams=intermediate_hparams(w.recipe), seed=int(w.seed),
+        out=xgrid.intermediate_dir(w.model, w.recipe, w.seed),
+        scratch=xgrid.scratch_dir("intermediate", w.model, w.recipe, w.seed),
+    )
+
+
+def _finetune_spec(w):
+    return dict(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream=upstream(w.model, w.recipe),
+        model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
+        hparams=xcfg.hparams(config, "target", w.target), seed=int(w.seed),
+        out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
+        scratch=xgrid.scratch_dir("finetune", w.model, w.recipe, w.target, w.seed),
+    )
+
+
+def _evaluate_spec(w):
+    return dict(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream=finetuned_upstream(w), model_path=finetuned_model(w), ids=ids(w),
+        out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
+        predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
+    )
+
+
+def _retrieve_spec(w):
+    return dict(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream=upstream(w.model, w.recipe),
+        model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
+        retrieval=dict(config["retrieval"]), model=model_slice(w.model), ids=ids(w),
+        out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
+        predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
+    )
+
+
+def _perturb_spec(w):
+    settings = robustness_settings()
+    model = perturb_tokenizer_model()
+    return dict(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        operations=settings["operations"], severities=settings["severities"],
+        seed=settings["seed"], max_examples=settings.get("max_examples"),
+        tokenizer=xgrid.base_model_path(config, model), upstream={"model": model_slice(model)},
+        out=xgrid.perturbed_dir(w.target),
+    )
+
+
+def _robustness_spec(w):
+    return dict(
+        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        upstream={**finetuned_upstream(w), "perturb": robustness_settings()},
+        model_path=finetuned_model(w), perturbed=f"{xgrid.perturbed_dir(w.target)}/manifest.json",
+        clean_scores=xgrid.scores_file(w.model, w.recipe, w.target, w.seed), ids=ids(w),
+        out=xgrid.robustness_file(w.model, w.recipe, w.target, w.seed),
+    )
+
+
+def _alignment_spec(w):
+    settings = config["alignment"]
+    return dict(
+        benchmark=benchmark_spec(), tasks=task_overrides(), upstream=upstream(w.model, w.recipe),
+        model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
+        limit=settings["limit"], perturbations=settings["perturbations"],
+        tokenizer=xgrid.base_model_path(config, w.model), seed=int(w.seed), ids=ids(w),
+        out=xgrid.alignment_file(w.model, w.recipe, w.seed),
+    )
+
+
+def _fairness_spec(w):
+    settings = config["fairness"]
+    return dict(
+        scores=f"{xgrid.TABLES}/tidy.csv", predictions_root=f"{xgrid.RESULTS}/predictions",
+        labels_root=f"{xgrid.RESULTS}/labels" if SYNTHETIC else None,
+        languages=f"{xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else None,
+        bootstrap=settings["bootstrap"], seed=settings["seed"],
+        out=f"{xgrid.RESULTS}/fairness",
+    )
+
+
+SPEC_BUILDERS = {
+    "data": _data_spec,
+    "labels": _labels_spec,
+    "pretrain": _pretrain_spec,
+    "export": _export_spec,
+    "intermediate": _intermediate_spec,
+    "finetune": _finetune_spec,
+    "evaluate": _evaluate_spec,
+    "retrieve": _retrieve_spec,
+    "perturb": _perturb_spec,
+    "robustness": _robustness_spec,
+    "alignment": _alignment_spec,
+    "fairness": _fairness_spec,
+}
+
+
+def stage_spec(stage, wildcards=None):
+    """The spec of one job of `stage` (`xstilts <stage> --spec`): canonical JSON, checked
+    here with the stage's spec class, so that a wrong key fails planning, not the job."""
+    parts = SPEC_BUILDERS[stage](wildcards)
+    xspecs.SPECS[stage].from_json(parts)
+    return xcfg.canonical_json(parts)
+
+
 def resource(stage, key):
     table = config.get("resources") or {}
     return {**table.get("default", {}), **table.get(stage, {})}.get(key)
@@ -177,39 +398,7 @@ def resources_for(stage):
 
 # A warm worker (src/xstilts/worker.py) forks local jobs from a process that has imported torch
 # once; it saves seconds per job on laptops. Off with XSTILTS_WORKER=0; never used under SLURM.
-_worker = {}
-
-
-def start_worker():
-    import subprocess
-
-    from xstilts.worker import socket_dir
-
-    if not workflow.local_exec or os.environ.get("XSTILTS_WORKER") == "0":
-        return
-    sock = os.path.join(socket_dir(), "worker.sock")
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    _worker["dir"] = os.path.dirname(sock)
-    _worker["proc"] = subprocess.Popen([sys.executable, "-m", "xstilts.worker", sock], env=env,
-                                       stdin=subprocess.DEVNULL)
-    os.environ["XSTILTS_WORKER"] = sock
-
-
-def stop_worker():
-    import shutil
-
-    proc = _worker.pop("proc", None)
-    if proc is not None:
-        proc.terminate()
-        proc.wait(timeout=30)
-        from xstilts.worker import RECORDS, merge_benchmarks
-
-        # Snakemake benchmarked the thin clients: their benchmark files get the forked jobs'
-        # own wall time, CPU time and max RSS instead.
-        records = os.path.join(os.path.dirname(os.environ["XSTILTS_WORKER"]), RECORDS)
-        merge_benchmarks(records, benchmark_for_log)
-    if _worker.get("dir"):  # (a worker stopped while still starting leaves it)
-        shutil.rmtree(_worker.pop("dir"), ignore_errors=True)
+_WORKER = {}
 
 
 def benchmark_for_log(log):
@@ -218,14 +407,19 @@ def benchmark_for_log(log):
 
     from snakemake.io import apply_wildcards, regex_from_filepattern
 
-    for rule in workflow.rules:
-        if rule.benchmark is None:
+    for candidate in workflow.rules:
+        if candidate.benchmark is None:
             continue
-        for pattern in rule.log:
+        for pattern in candidate.log:
             match = re.match(regex_from_filepattern(str(pattern)), log)
             if match:
-                return apply_wildcards(str(rule.benchmark), match.groupdict())
+                return apply_wildcards(str(candidate.benchmark), match.groupdict())
     return None
+
+
+def start_worker():
+    if workflow.local_exec:
+        _WORKER.update(xworker.start_local(SRC) or {})
 
 
 onstart:
@@ -233,8 +427,8 @@ onstart:
 
 
 onsuccess:
-    stop_worker()
+    xworker.stop_local(_WORKER, benchmark_for_log)
 
 
 onerror:
-    stop_worker()
+    xworker.stop_local(_WORKER, benchmark_for_log)

@@ -7,13 +7,13 @@ if SYNTHETIC:
         output:
             directory(xgrid.SYNTHETIC_DIR),
         params:
-            spec=lambda w: spec(out=xgrid.SYNTHETIC_DIR, synthetic=config["benchmark"]["synthetic"]),
+            spec=lambda w: stage_spec("data", w),
         conda:
             CONDA_ENV
         log:
             "results/logs/data/generate_benchmark.log",
         shell:
-            "{XSTILTS} data --spec {params.spec:q} > {log} 2>&1"
+            "exec python -m xstilts data --spec {params.spec:q} --threads {threads} > {log} 2>&1"
 
     rule labels:
         input:
@@ -21,11 +21,10 @@ if SYNTHETIC:
         output:
             directory(xgrid.labels_dir("{target}")),
         params:
-            spec=lambda w: spec(target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
-                                out=xgrid.labels_dir(w.target), threads=1),
+            spec=lambda w: stage_spec("labels", w),
         conda:
             CONDA_ENV
         log:
             "results/logs/labels/{target}.log",
         shell:
-            "{XSTILTS} labels --spec {params.spec:q} > {log} 2>&1"
+            "exec python -m xstilts labels --spec {params.spec:q} --threads {threads} > {log} 2>&1"

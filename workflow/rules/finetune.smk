@@ -1,19 +1,6 @@
 # Stage (iii): fine-tuning on each target's English training data (early stopping on English dev).
 
 
-def finetune_spec(wildcards):
-    w = wildcards
-    return spec(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
-        upstream=upstream(w.model, w.recipe),
-        encoder=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        hparams=xcfg.hparams(config, "target", w.target), seed=int(w.seed),
-        out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
-        scratch=xgrid.scratch_dir("finetune", w.model, w.recipe, w.target, w.seed),
-        threads=threads_for("finetune"),
-    )
-
-
 rule finetune:
     input:
         data_input,
@@ -23,7 +10,7 @@ rule finetune:
     wildcard_constraints:
         target=_alternatives(FINETUNED_TARGETS),
     params:
-        spec=finetune_spec,
+        spec=lambda w: stage_spec("finetune", w),
     threads: threads_for("finetune")
     resources:
         **resources_for("finetune"),
@@ -34,4 +21,5 @@ rule finetune:
     log:
         "results/logs/finetune/{model}/{recipe}/{target}/seed{seed}.log",
     shell:
-        "{XSTILTS} finetune --spec {params.spec:q} --runtime-min {resources.runtime:q} > {log} 2>&1"
+        "exec python -m xstilts finetune --spec {params.spec:q} --threads {threads} "
+        "--runtime-min {resources.runtime:q} > {log} 2>&1"

@@ -1,20 +1,6 @@
 # Stage (ii): intermediate training, once per model x recipe x seed; reused by every target.
 
 
-def intermediate_spec(wildcards):
-    recipe = RECIPES[wildcards.recipe]
-    hp = intermediate_hparams(wildcards.recipe)
-    return spec(
-        model=model_slice(wildcards.model),
-        recipe=recipe, benchmark=benchmark_spec(), tasks=task_overrides(),
-        targets=config["targets"] if recipe["mlm"] or recipe["translated"] else [],
-        base=xgrid.base_model_path(config, wildcards.model), hparams=hp, seed=int(wildcards.seed),
-        out=xgrid.intermediate_dir(wildcards.model, wildcards.recipe, wildcards.seed),
-        scratch=xgrid.scratch_dir("intermediate", wildcards.model, wildcards.recipe, wildcards.seed),
-        threads=threads_for("intermediate"),
-    )
-
-
 rule intermediate:
     input:
         data_input,
@@ -24,7 +10,7 @@ rule intermediate:
     wildcard_constraints:
         recipe=_alternatives(set(RECIPES) - {xcfg.NONE_RECIPE}),
     params:
-        spec=intermediate_spec,
+        spec=lambda w: stage_spec("intermediate", w),
     threads: threads_for("intermediate")
     resources:
         **resources_for("intermediate"),
@@ -35,4 +21,5 @@ rule intermediate:
     log:
         "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
     shell:
-        "{XSTILTS} intermediate --spec {params.spec:q} --runtime-min {resources.runtime:q} > {log} 2>&1"
+        "exec python -m xstilts intermediate --spec {params.spec:q} --threads {threads} "
+        "--runtime-min {resources.runtime:q} > {log} 2>&1"

@@ -3,20 +3,6 @@
 # leaves Tatoeba's job alone).
 
 
-def retrieve_spec(wildcards):
-    w = wildcards
-    return spec(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
-        upstream=upstream(w.model, w.recipe),
-        encoder=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        retrieval=dict(config["retrieval"]), model=model_slice(w.model),
-        ids=dict(model=w.model, intermediate=w.recipe, seed=int(w.seed)),
-        out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
-        predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
-        threads=threads_for("retrieve"),
-    )
-
-
 if RETRIEVAL_TARGETS:
 
     rule retrieve:
@@ -30,7 +16,7 @@ if RETRIEVAL_TARGETS:
         wildcard_constraints:
             target=_alternatives(RETRIEVAL_TARGETS),
         params:
-            spec=retrieve_spec,
+            spec=lambda w: stage_spec("retrieve", w),
         threads: threads_for("retrieve")
         resources:
             **resources_for("retrieve"),
@@ -41,4 +27,5 @@ if RETRIEVAL_TARGETS:
         log:
             "results/logs/retrieve/{model}/{recipe}/{target}/seed{seed}.log",
         shell:
-            "{XSTILTS} retrieve --spec {params.spec:q} > {log} 2>&1"
+            "exec python -m xstilts retrieve --spec {params.spec:q} --threads {threads} "
+            "> {log} 2>&1"

@@ -1,1 +1,2 @@
-"""One function per workflow stage; each takes a spec dict (paths + config slices)."""
+"""One module per workflow stage: `run(spec, job)` with the stage's typed spec (`specs.py`)
+and the job's compute settings (`specs.Job`)."""

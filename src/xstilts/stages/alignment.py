@@ -1,13 +1,14 @@
 """Stage: per-layer cross-lingual alignment of one encoder checkpoint, clean and perturbed.
 
-spec = {encoder, benchmark, tasks?, languages?, limit? (200), pairs? ("tatoeba" | "bucc2018"),
-max_length? (128), device? (default the job's GPU, else the CPU), precision? (default bf16
-autocast on a GPU), perturbations? ([{op, severity}]), tokenizer? (the perturbations' sub-word
-vocabulary; default the encoder's), seed (of the perturbations), threads, ids, out}.
+spec (`specs.AlignmentSpec`) = {model_path (the encoder), benchmark, tasks?, languages?, limit?
+(200), pairs? ("tatoeba" | "bucc2018"), max_length? (128), device? (default the job's GPU, else
+the CPU), precision? (default bf16 autocast on a GPU), perturbations? ([{op, severity}]),
+tokenizer? (the perturbations' sub-word vocabulary; default the encoder's), seed (of the
+perturbations), ids, upstream?, out}.
 
-Writes `out` (JSON, atomically): {**ids, encoder, pairs, split, limit, layers (L: the metric
-lists have L + 1 entries, 0 = embeddings), retrieval_layer, metrics, num_pairs: {lang: n},
-perturbations: [names], skipped_perturbations: [names], languages: {lang: {clean: {acc,
+Writes `out` (JSON, atomically): {**ids, encoder (= model_path), pairs, split, limit, layers
+(L: the metric lists have L + 1 entries, 0 = embeddings), retrieval_layer, metrics, num_pairs:
+{lang: n}, perturbations: [names], skipped_perturbations: [names], languages: {lang: {clean: {acc,
 acc_centered, cka, cosine}, perturbed: {"<op>-<severity>": {...}}}}}. Missing values (a CKA
 with no variance) are null.
 """
@@ -21,9 +22,7 @@ from typing import Any
 
 from xstilts.alignment import METRICS, Perturb
 from xstilts.stages.common import log, setup, source_of, write_json
-
-DEFAULT_LIMIT = 200
-DEFAULT_MAX_LENGTH = 128
+from xstilts.stages.specs import DEFAULT_JOB, AlignmentSpec, Job
 
 
 def perturbation_name(op: str, severity: Any) -> str:
@@ -102,39 +101,35 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
-def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[str, Any]:
-    """Run the stage; `perturbations` (name -> callable) replaces spec["perturbations"]."""
-    threads = int(spec.get("threads", 1))
+def run(spec: AlignmentSpec | dict, job: Job = DEFAULT_JOB,
+        perturbations: Mapping[str, Perturb] | None = None) -> dict[str, Any]:
+    """Run the stage; `perturbations` (name -> callable) replaces spec.perturbations."""
+    spec = AlignmentSpec.parse(spec)
+    threads = job.threads
     setup(threads)
     from xstilts.alignment import alignment_metrics, pairs_split, parallel_pairs
     from xstilts.engine.retrieval import default_layer, load_encoder
     from xstilts.registry import get_task
 
-    for key in ("encoder", "benchmark", "out"):
-        if key not in spec:
-            raise ValueError(f"alignment spec: missing key '{key}'")
     source = source_of(spec)
-    task = str(spec.get("pairs", "tatoeba"))
-    limit = int(spec.get("limit", DEFAULT_LIMIT))
-    pairs = parallel_pairs(source, task, spec.get("languages"), limit, tasks=spec.get("tasks"))
+    task = spec.pairs
+    limit = spec.limit
+    pairs = parallel_pairs(source, task, spec.languages, limit, tasks=spec.tasks)
     if not pairs:
         raise ValueError("alignment spec: no languages to align with English")
     wanted: list[str] = []
     if perturbations is None:
         wanted = [perturbation_name(p.get("op"), p.get("severity"))
-                  for p in spec.get("perturbations") or [] if isinstance(p, Mapping)]
-        perturbations = perturb_functions(spec.get("perturbations") or [], source,
-                                          int(spec.get("seed", 0)), task,
-                                          tokenizer_dir=str(spec.get("tokenizer")
-                                                            or spec["encoder"]))
-    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
-    results = alignment_metrics(pairs, encoder, perturbations,
-                                max_length=int(spec.get("max_length", DEFAULT_MAX_LENGTH)),
+                  for p in spec.perturbations if isinstance(p, Mapping)]
+        perturbations = perturb_functions(spec.perturbations, source, spec.seed, task,
+                                          tokenizer_dir=spec.tokenizer or spec.model_path)
+    encoder = load_encoder(spec.model_path, spec.device, spec.precision)
+    results = alignment_metrics(pairs, encoder, perturbations, max_length=spec.max_length,
                                 threads=threads, log=log.info)
-    split = pairs_split(get_task(task, spec.get("tasks") or {}))
+    split = pairs_split(get_task(task, spec.tasks))
     out = {
-        **spec.get("ids", {}),
-        "encoder": str(spec["encoder"]),
+        **spec.ids,
+        "encoder": spec.model_path,
         "pairs": task,
         "split": split,
         "limit": limit,
@@ -147,7 +142,7 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
         "languages": results,
     }
     out = _clean_json(out)
-    write_json(spec["out"], out)
+    write_json(spec.out, out)
     mid = out["retrieval_layer"]
     log.info("alignment at layer %d (acc_centered): %s", mid,
              ", ".join(f"{lang} {r['clean']['acc_centered'][mid]:.1f}"

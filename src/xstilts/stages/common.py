@@ -22,13 +22,14 @@ def setup(threads: int) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
-def task_of(spec: dict, name: str) -> TaskSpec:
-    return get_task(name, spec.get("tasks") or {})
+def task_of(spec: Any, name: str) -> TaskSpec:
+    """Task `name` with the spec's registry overrides (`tasks`)."""
+    return get_task(name, spec.tasks or {})
 
 
-def source_of(spec: dict) -> dict[str, Any]:
-    """The data-source dict of `xstilts.data.load.load_split`."""
-    bench = spec["benchmark"]
+def source_of(spec: Any) -> dict[str, Any]:
+    """The data-source dict of `xstilts.data.load.load_split` for the spec's `benchmark`."""
+    bench = spec.benchmark
     source = {"kind": bench["source"], "path": bench.get("path"),
               "ccg_path": bench.get("ccg_path")}
     if bench.get("gold_path"):

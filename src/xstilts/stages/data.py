@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.stages.common import atomic_dir, log
+from xstilts.stages.specs import DEFAULT_JOB, DataSpec, Job
 
 
 def check_settings(settings: dict) -> None:
@@ -29,11 +30,12 @@ def check_settings(settings: dict) -> None:
             raise ConfigError("benchmark.synthetic.languages: 'en' must be included")
 
 
-def run(spec: dict) -> None:
+def run(spec: DataSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.data.synthetic import generate
 
-    out = Path(spec["out"])
-    check_settings(spec.get("synthetic") or {})
+    spec = DataSpec.parse(spec)
+    out = Path(spec.out)
+    check_settings(spec.synthetic)
     with atomic_dir(out) as tmp:
-        manifest = generate(tmp, spec.get("synthetic") or {})
+        manifest = generate(tmp, spec.synthetic)
     log.info("mini-XTREME written to %s (%d files)", out, len(manifest.get("files", {})))

@@ -17,6 +17,7 @@ from xstilts.stages.common import (
     task_of,
     write_json,
 )
+from xstilts.stages.specs import DEFAULT_JOB, EvaluateSpec, Job, LabelsSpec
 
 
 def references(task: TaskSpec, ds: Any) -> Any:
@@ -76,21 +77,22 @@ def reported_split_name(splits: dict[str, str]) -> str:
     return names.pop() if len(names) == 1 else "mixed"
 
 
-def run(spec: dict) -> None:
-    setup(spec["threads"])
+def run(spec: EvaluateSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    spec = EvaluateSpec.parse(spec)
+    setup(job.threads)
     from xstilts.data.load import load_reported
     from xstilts.data.withheld import reported_split
     from xstilts.engine.predict import Predictor
     from xstilts.submission import write_labels, write_predictions
 
     source = source_of(spec)
-    task = task_of(spec, spec["target"])
-    choice = reported_split(spec["benchmark"], task.name)
+    task = task_of(spec, spec.target)
+    choice = reported_split(spec.benchmark, task.name)
     langs = languages_of(task, source)
     # every language's gold is checked before the model is loaded: a withheld split costs nothing
     loaded = {lang: load_reported(task, lang, source, choice) for lang in langs}
-    predictor = Predictor(task, spec["model_dir"], threads=spec["threads"])
-    pred_root = Path(spec["predictions"]).parent
+    predictor = Predictor(task, spec.model_path, threads=job.threads)
+    pred_root = Path(spec.predictions).parent
     scores: dict[str, dict[str, float]] = {}
     splits = {lang: split for lang, (_, split) in loaded.items()}
     for i, lang in enumerate(langs, 1):
@@ -98,26 +100,27 @@ def run(spec: dict) -> None:
         ds = loaded[lang][0]
         preds, gold, scores[lang] = predict_and_score(task, predictor, ds, lang, source)
         write_predictions(task.name, lang, preds, pred_root)
-        if spec.get("labels"):
-            write_labels(task.name, lang, gold, Path(spec["labels"]).parent)
+        if spec.labels:
+            write_labels(task.name, lang, gold, Path(spec.labels).parent)
         log.info("%s [%d/%d] %s: %s (%d examples, %.1f s)", task.name, i, len(langs), lang,
                  format_metrics(scores[lang]), len(ds), time.monotonic() - started)
     write_json(
-        spec["out"],
-        {**spec["ids"], "target": task.name, "task_metric": task.metric, "languages": scores,
+        spec.out,
+        {**spec.ids, "target": task.name, "task_metric": task.metric, "languages": scores,
          "split": reported_split_name(splits), "splits": splits,
-         "provenance": collect_provenance(spec.get("threads"))},
+         "provenance": collect_provenance(job.threads)},
     )
 
 
-def run_labels(spec: dict) -> None:
+def run_labels(spec: LabelsSpec | dict, job: Job = DEFAULT_JOB) -> None:
     """Write a target's gold test labels in the XTREME layout (synthetic data: anyone can score)."""
     from xstilts.data.load import load_split
     from xstilts.submission import write_labels
 
+    spec = LabelsSpec.parse(spec)
     source = source_of(spec)
-    task = task_of(spec, spec["target"])
-    out = Path(spec["out"])
+    task = task_of(spec, spec.target)
+    out = Path(spec.out)
     for lang in languages_of(task, source):
         if task.format == "retrieval" and lang == "en":
             continue

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from xstilts.stages.common import log
+from xstilts.stages.specs import DEFAULT_JOB, ExportSpec, Job
 
 
-def run(spec: dict) -> None:
+def run(spec: ExportSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.artifact import code_version, export_model
 
-    provenance = {"model": spec["model_name"], "entry": spec["model"],
-                  "hparams": spec["hparams"], "benchmark": spec["benchmark"],
-                  "seed": spec["seed"], "threads": spec["threads"],
-                  "code": code_version(spec["checkout"]), "command": spec["command"]}
-    export_model(spec["base"], spec["out"], provenance)
-    log.info("exported %s to %s", spec["base"], spec["out"])
+    spec = ExportSpec.parse(spec)
+    provenance = {"model": spec.name, "entry": spec.model,
+                  "hparams": spec.hparams, "benchmark": spec.benchmark,
+                  "seed": spec.seed, "threads": spec.threads,
+                  "code": code_version(spec.checkout), "command": spec.command}
+    export_model(spec.model_path, spec.out, provenance)
+    log.info("exported %s to %s", spec.model_path, spec.out)

@@ -1,6 +1,6 @@
 """Stage: fairness across languages and families, from the tidy scores (+ predictions for CIs).
 
-spec = {
+spec (`specs.FairnessSpec`) = {
   "scores": tidy.csv (xstilts.aggregate),
   "out": output folder (replaced atomically once everything is computed),
   "languages": mini-XTREME's languages.csv, or null for real language codes (URIEL/langcodes),
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.atomic import atomic_dir
+from xstilts.stages.specs import DEFAULT_JOB, FairnessSpec, Job
 
 log = logging.getLogger("xstilts")
 
@@ -39,7 +40,7 @@ def _tasks(targets: list[str], extra: dict) -> dict[str, Any]:
     return out
 
 
-def run(spec: dict) -> None:
+def run(spec: FairnessSpec | dict, job: Job = DEFAULT_JOB) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
     from xstilts import fairness as F
@@ -51,10 +52,8 @@ def run(spec: dict) -> None:
     from xstilts.scoring import synthetic_metric_language
     from xstilts.tables import write_atomic
 
-    for key in ("scores", "out"):
-        if not spec.get(key):
-            raise DataError(f"fairness spec: missing key '{key}'")
-    scores_path = Path(spec["scores"])
+    spec = FairnessSpec.parse(spec)
+    scores_path = Path(spec.scores)
     if not scores_path.is_file():
         raise DataError(f"{scores_path}: scores table not found")
     tidy = read_tidy(scores_path)
@@ -62,22 +61,22 @@ def run(spec: dict) -> None:
                            "value") if c not in tidy.columns]
     if missing:
         raise DataError(f"{scores_path}: missing column(s) {missing}")
-    n_boot = int(spec.get("bootstrap", 200) or 0)
-    seed = int(spec.get("seed", 0))
-    level = float(spec.get("level", F.LEVEL))
-    baseline = str(spec.get("baseline", "none"))
-    include_english = bool(spec.get("include_english", False))
-    languages = spec.get("languages")
+    n_boot = spec.bootstrap
+    seed = spec.seed
+    level = spec.level
+    baseline = spec.baseline
+    include_english = spec.include_english
+    languages = spec.languages
 
     scores = F.point_scores(tidy)
     langs = sorted({lang for ls in scores.values() for lang in ls.langs})
     meta = language_metadata(langs, languages)
-    pred_root, label_root = spec.get("predictions_root"), spec.get("labels_root")
+    pred_root, label_root = spec.predictions_root, spec.labels_root
     if n_boot > 0 and pred_root and label_root:
         targets = sorted({k[2] for k in scores})
         F.attach_replicates(
             scores, tidy, lambda m, r, s: Path(pred_root) / m / r / f"seed{s}", Path(label_root),
-            _tasks(targets, spec.get("tasks") or {}), n_boot, seed,
+            _tasks(targets, spec.tasks), n_boot, seed,
             synthetic_metric_language if languages else None)
     else:
         log.info("no bootstrap (bootstrap=%s, predictions_root=%s, labels_root=%s): no CIs",
@@ -89,9 +88,9 @@ def run(spec: dict) -> None:
     if improvement.empty:
         log.warning("no recipe to compare with baseline '%s': no family improvement", baseline)
 
-    with atomic_dir(spec["out"]) as tmp:
+    with atomic_dir(spec.out) as tmp:
         write_atomic(tmp / "languages.csv", meta.to_csv(index=False, lineterminator="\n"))
         F.write_fairness_tables(tmp, summary, families, improvement, level, baseline)
-        make_fairness_figures(improvement, tmp, spec.get("figure_target") or AVG,
-                              spec.get("figure_recipes"), baseline)
-    log.info("fairness tables and figures in %s", spec["out"])
+        make_fairness_figures(improvement, tmp, spec.figure_target or AVG,
+                              spec.figure_recipes, baseline)
+    log.info("fairness tables and figures in %s", spec.out)

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from xstilts.stages.common import log, setup, source_of, task_of
+from xstilts.stages.specs import DEFAULT_JOB, FinetuneSpec, Job
 
 
-def run(spec: dict) -> None:
-    setup(spec["threads"])
+def run(spec: FinetuneSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    spec = FinetuneSpec.parse(spec)
+    setup(job.threads)
     from xstilts.data.load import load_split
     from xstilts.engine.training import TrainTask, train
 
     source = source_of(spec)
-    target = task_of(spec, spec["target"])
+    target = task_of(spec, spec.target)
     train_ds = load_split(target, "train", "en", source)
     dev_ds = load_split(target, "validation", "en", source)
     task = TrainTask(name=target.name, spec=target, train=train_ds, dev=dev_ds)
     summary = train(
         [task],
-        encoder_path=spec["encoder"],
-        out_dir=spec["out"],
-        scratch_dir=spec["scratch"],
-        hparams=spec["hparams"],
-        seed=int(spec["seed"]),
-        threads=spec["threads"],
+        encoder_path=spec.model_path,
+        out_dir=spec.out,
+        scratch_dir=spec.scratch,
+        hparams=spec.hparams,
+        seed=spec.seed,
+        threads=job.threads,
         eval_task=task,
-        time_budget=spec.get("_time_budget"),
+        time_budget=job.time_budget,
     )
     log.info("fine-tuned %s: %s", target.name, summary)

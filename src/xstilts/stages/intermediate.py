@@ -23,6 +23,7 @@ from xstilts.stages.common import (
     source_of,
     task_of,
 )
+from xstilts.stages.specs import DEFAULT_JOB, IntermediateSpec, Job
 
 
 def language_mix(sizes: dict[str, int], temperature: float, total: int) -> dict[str, int]:
@@ -72,7 +73,8 @@ def _local_train_exists(task, source: dict, lang: str) -> bool:
                for ext in ("jsonl", "parquet"))
 
 
-def task_languages(spec: dict, name: str, recipe: dict, languages: list[str]) -> list[str]:
+def task_languages(spec: IntermediateSpec, name: str, recipe: dict,
+                   languages: list[str]) -> list[str]:
     """The languages whose `train` split task `name` contributes under `recipe`."""
     from xstilts.data.schema import DataError
 
@@ -106,7 +108,7 @@ def task_languages(spec: dict, name: str, recipe: dict, languages: list[str]) ->
     return langs
 
 
-def _train_data(spec: dict, name: str, recipe: dict, languages: list[str]):
+def _train_data(spec: IntermediateSpec, name: str, recipe: dict, languages: list[str]):
     from datasets import concatenate_datasets
 
     from xstilts.data.load import load_split
@@ -120,31 +122,32 @@ def _train_data(spec: dict, name: str, recipe: dict, languages: list[str]):
         sizes = {lang: len(ds) for lang, ds in parts.items()}
         mix = language_mix(sizes, temperature, sum(sizes.values()))
         log.info("%s: examples per language %s (T=%g) -> %s", name, sizes, temperature, mix)
-        parts = {lang: resample(ds, mix[lang], int(spec["seed"]), f"{name}:{lang}")
+        parts = {lang: resample(ds, mix[lang], spec.seed, f"{name}:{lang}")
                  for lang, ds in parts.items() if mix[lang] > 0}
     data = list(parts.values())
     return concatenate_datasets(data) if len(data) > 1 else data[0]
 
 
-def target_languages(spec: dict) -> list[str]:
+def target_languages(spec: IntermediateSpec) -> list[str]:
     """Languages of the configured targets (for +MLM and translated data)."""
     source = source_of(spec)
     if source["kind"] == "synthetic":
         return benchmark_languages(source)
     langs: set[str] = set()
-    for target in spec["targets"]:
+    for target in spec.targets:
         langs.update(languages_of(task_of(spec, target), source))
     return sorted(langs)
 
 
-def run(spec: dict) -> None:
-    setup(spec["threads"])
+def run(spec: IntermediateSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    spec = IntermediateSpec.parse(spec)
+    setup(job.threads)
     from datasets import concatenate_datasets
 
     from xstilts.data.load import load_split, task_labels
     from xstilts.engine.training import TrainTask, train
 
-    recipe = spec["recipe"]
+    recipe = spec.recipe
     source = source_of(spec)
     languages = target_languages(spec)
     tasks = []
@@ -167,18 +170,18 @@ def run(spec: dict) -> None:
         # languages), so +MLM adds one more task to the mix rather than a pretraining run.
         n_task = sum(len(t.train) for t in tasks)
         if len(corpus) > n_task:
-            corpus = corpus.shuffle(seed=int(spec["seed"])).select(range(n_task))
+            corpus = corpus.shuffle(seed=spec.seed).select(range(n_task))
         tasks.append(TrainTask(name="mlm", spec=mlm, train=corpus, dev=None))
     summary = train(
         tasks,
-        encoder_path=spec["base"],
-        out_dir=spec["out"],
-        scratch_dir=spec["scratch"],
-        hparams=spec["hparams"],
-        seed=int(spec["seed"]),
-        threads=spec["threads"],
+        encoder_path=spec.model_path,
+        out_dir=spec.out,
+        scratch_dir=spec.scratch,
+        hparams=spec.hparams,
+        seed=spec.seed,
+        threads=job.threads,
         sampler=recipe.get("sampler"),
-        time_budget=spec.get("_time_budget"),
+        time_budget=job.time_budget,
         adversarial=recipe.get("adversarial"),
     )
     log.info("intermediate %s done: %s", "+".join(recipe["tasks"]), summary)

@@ -1,12 +1,13 @@
 """Stage: perturbed copies of one target's test sets (robustness evaluation).
 
-spec = {"target", "benchmark": {"source", "path", "ccg_path", "eval_split"?, "gold_path"?}
+spec (`specs.PerturbSpec`) = {"target", "benchmark": {"source", "path", "ccg_path", "eval_split"?,
+"gold_path"?}
 (the perturbed "test" sets are made from the split evaluate reports), "tasks" (optional registry
 overrides), "operations": [op], "severities": [float], "seed": int, "tokenizer": local dir or
 null (needed by "subword"), "max_examples": int or null (the first N test examples per
 language; retrieval splits are kept whole), "dictionaries": {lang: tsv path} or a path with
-"{lang}" (optional; code-switching on real data), "languages": optional subset, "out": folder}.
-Other keys (threads, tokenizer_model) are ignored.
+"{lang}" (optional; code-switching on real data), "languages": optional subset, "upstream":
+{"model": the tokenizer's model entry} (provenance), "out": folder}.
 
 It writes `<out>/clean/` (the unperturbed examples every set was made from: with max_examples,
 score the clean baseline on this, not on the full test set), then `<out>/<op>-<severity>/` for
@@ -31,6 +32,7 @@ from xstilts.config import ConfigError
 from xstilts.perturb import OPERATIONS, PerturbContext, applicable, perturb_records
 from xstilts.registry import TaskSpec
 from xstilts.stages.common import atomic_dir, languages_of, log, source_of, task_of, write_json
+from xstilts.stages.specs import DEFAULT_JOB, Job, PerturbSpec
 
 
 def set_name(op: str, severity: float) -> str:
@@ -63,8 +65,8 @@ def _texts(records: Any, fmt: str) -> list[str]:
     return out
 
 
-def _dictionary(spec: dict, lang: str) -> str | None:
-    given = spec.get("dictionaries")
+def _dictionary(spec: PerturbSpec, lang: str) -> str | None:
+    given = spec.dictionaries
     if not given:
         return None
     if isinstance(given, dict):
@@ -83,24 +85,22 @@ def _records(ds: Any) -> Any:
     return {k: ds[k].to_list() for k in ds}
 
 
-def _check_spec(spec: dict) -> tuple[list[str], list[float]]:
+def _check_spec(spec: PerturbSpec) -> tuple[list[str], list[float]]:
     """Operations and severities of a valid spec; ConfigError (a ValueError) naming the key."""
-    ops = list(spec.get("operations") or [])
+    ops = list(spec.operations)
     unknown = [op for op in ops if op not in OPERATIONS]
     if not ops or unknown:
         raise ConfigError(f"perturb spec 'operations': unknown or none {unknown or ops}; "
                          f"known: {list(OPERATIONS)}")
-    sev = [float(s) for s in spec.get("severities") or []]
+    sev = [float(s) for s in spec.severities]
     if not sev or any(not 0.0 <= s <= 1.0 for s in sev):
         raise ConfigError(f"perturb spec 'severities' must be floats in [0, 1], got {sev}")
-    if not isinstance(spec.get("seed"), int):
-        raise ConfigError(f"perturb spec 'seed' must be an integer, got {spec.get('seed')!r}")
-    if "subword" in ops and not spec.get("tokenizer"):
+    if "subword" in ops and not spec.tokenizer:
         raise ConfigError("perturb spec: operation 'subword' needs 'tokenizer' (a local folder)")
-    if "subword" in ops and not Path(spec["tokenizer"]).is_dir():
-        raise ConfigError(f"perturb spec 'tokenizer': {spec['tokenizer']} is not a folder")
-    limit = spec.get("max_examples")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+    if "subword" in ops and not Path(spec.tokenizer).is_dir():
+        raise ConfigError(f"perturb spec 'tokenizer': {spec.tokenizer} is not a folder")
+    limit = spec.max_examples
+    if limit is not None and limit < 1:
         raise ConfigError(f"perturb spec 'max_examples' must be a positive integer or null, "
                           f"got {limit!r}")
     return list(dict.fromkeys(ops)), list(dict.fromkeys(sev))
@@ -113,31 +113,32 @@ def _first(records: Any, fmt: str, limit: int | None) -> Any:
     return records[:limit]
 
 
-def _languages(task: TaskSpec, source: dict, spec: dict) -> list[str]:
-    langs = list(spec.get("languages") or languages_of(task, source))
+def _languages(task: TaskSpec, source: dict, spec: PerturbSpec) -> list[str]:
+    langs = list(spec.languages or languages_of(task, source))
     return [x for x in langs if not (task.format == "retrieval" and x == "en")]
 
 
-def run(spec: dict) -> dict:
-    """Write every perturbed set of `spec["target"]`, then the manifest; return the manifest."""
+def run(spec: PerturbSpec | dict, job: Job = DEFAULT_JOB) -> dict:
+    """Write every perturbed set of `spec.target`, then the manifest; return the manifest."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from xstilts.data.layout import write_canonical
     from xstilts.data.load import load_reported, task_labels
     from xstilts.data.withheld import reported_split
 
+    spec = PerturbSpec.parse(spec)
     ops, severities = _check_spec(spec)
     source = source_of(spec)
-    task = task_of(spec, spec["target"])
-    out = Path(spec["out"])
+    task = task_of(spec, spec.target)
+    out = Path(spec.out)
     (out / "manifest.json").unlink(missing_ok=True)
-    seed = int(spec["seed"])
+    seed = spec.seed
     labels = task_labels(task, source)
-    tokenizer = spec.get("tokenizer") if "subword" in ops else None
+    tokenizer = spec.tokenizer if "subword" in ops else None
     data, contexts = {}, {}
-    choice = reported_split(spec["benchmark"], task.name)  # the split evaluate reports
+    choice = reported_split(spec.benchmark, task.name)  # the split evaluate reports
     for lang in _languages(task, source, spec):
         data[lang] = _first(_records(load_reported(task, lang, source, choice)[0]), task.format,
-                            spec.get("max_examples"))
+                            spec.max_examples)
         contexts[lang] = PerturbContext.build(lang, source, tokenizer,
                                               texts=_texts(data[lang], task.format),
                                               dictionary=_dictionary(spec, lang))
@@ -175,7 +176,7 @@ def run(spec: dict) -> dict:
             log.info("perturb %s %s: %s", task.name, name,
                      {x: s["effective_rate"] for x, s in stats.items()})
     manifest = {"target": task.name, "seed": seed, "operations": ops,
-                "severities": severities, "max_examples": spec.get("max_examples"),
+                "severities": severities, "max_examples": spec.max_examples,
                 "clean": clean, "sets": sets, "skipped": skipped}
     write_json(out / "manifest.json", manifest)
     return manifest

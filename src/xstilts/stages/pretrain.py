@@ -19,9 +19,10 @@ from xstilts.stages.common import (
     task_of,
     write_json,
 )
+from xstilts.stages.specs import DEFAULT_JOB, Job, PretrainSpec
 
 
-def _corpus(spec: dict, split: str = "train"):
+def _corpus(spec: PretrainSpec, split: str = "train"):
     from datasets import concatenate_datasets
 
     from xstilts.data.load import load_split
@@ -32,7 +33,7 @@ def _corpus(spec: dict, split: str = "train"):
     return concatenate_datasets(parts)
 
 
-def _retrieval_texts(spec: dict) -> set[str]:
+def _retrieval_texts(spec: PretrainSpec) -> set[str]:
     """Every sentence of the retrieval evaluation sets (kept out of parallel pretraining data)."""
     from xstilts.data.load import load_split
 
@@ -49,7 +50,7 @@ def _retrieval_texts(spec: dict) -> set[str]:
     return texts
 
 
-def _cross_lingual_corpus(spec: dict, objectives: dict, sep: str = "</s>") -> list[str]:
+def _cross_lingual_corpus(spec: PretrainSpec, objectives: dict, sep: str = "</s>") -> list[str]:
     """TLM and code-switched sentences from the benchmark's parallel data (see data.parallel).
 
     `sep` joins the two sides of a TLM sequence: the tokenizer's separator token (XLM-R's
@@ -65,28 +66,28 @@ def _cross_lingual_corpus(spec: dict, objectives: dict, sep: str = "</s>") -> li
              for pair in read_parallel(source["path"], lang)]
     return cross_lingual_texts(pairs, bool(objectives.get("tlm")),
                                float(objectives.get("code_switch", 0.0)),
-                               seed=int(spec.get("seed", 0)), sep=sep,
+                               seed=spec.seed, sep=sep,
                                exclude=_retrieval_texts(spec))
 
 
-def run(spec: dict) -> None:
-    setup(spec["threads"])
+def run(spec: PretrainSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    spec = PretrainSpec.parse(spec)
+    setup(job.threads)
     from xstilts.engine.tiny_model import architecture_of, check_tokenizer, init_encoder
     from xstilts.engine.tokenizer import train_tokenizer_for
 
-    model = spec["model"]
+    model = spec.model
     architecture = architecture_of(model)
-    out = Path(spec["out"])
-    seed = int(spec.get("seed", 0))
+    out = Path(spec.out)
+    seed = spec.seed
     with atomic_dir(out) as tmp:
         if model["init"] == "random":
             from transformers import AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(spec["tokenizer_dir"])
-            check_tokenizer(architecture, tokenizer,
-                            f"tokenizer_from ({spec['tokenizer_dir']})")
+            tokenizer = AutoTokenizer.from_pretrained(spec.tokenizer)
+            check_tokenizer(architecture, tokenizer, f"tokenizer_from ({spec.tokenizer})")
             init_encoder(model["size"], tokenizer, tmp, seed=seed, architecture=architecture)
-            record = {"init": "random", "seed": seed, "tokenizer_from": spec["tokenizer_dir"]}
+            record = {"init": "random", "seed": seed, "tokenizer_from": spec.tokenizer}
             if architecture != "xlm-roberta":
                 record["architecture"] = architecture
             write_json(tmp / "xstilts_base.json", record)
@@ -113,11 +114,11 @@ def run(spec: dict) -> None:
                 [TrainTask(name="mlm", spec=mlm, train=corpus, dev=None)],
                 encoder_path=str(init_dir),
                 out_dir=str(tmp / "encoder"),
-                scratch_dir=spec["scratch"],
-                hparams=spec["hparams"],
+                scratch_dir=spec.scratch,
+                hparams=spec.hparams,
                 seed=seed,
-                threads=spec["threads"],
-                time_budget=spec.get("_time_budget"),
+                threads=job.threads,
+                time_budget=job.time_budget,
             )
             for item in (tmp / "encoder").iterdir():
                 item.rename(tmp / item.name)

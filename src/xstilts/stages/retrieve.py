@@ -1,9 +1,9 @@
 """Stage: one retrieval target (BUCC or Tatoeba) straight from an encoder (no training data).
 
-The layer is `retrieval_layer_for(spec["model"], L, spec["retrieval"]["layer"])`: the model
+The layer is `retrieval_layer_for(spec.model, L, spec.retrieval["layer"])`: the model
 entry's `retrieval_layer` > the global `retrieval.layer` > a known-model default > the middle-ish
-`default_layer(L)`. `spec["model"]` (the `models.<model>` entry) is optional. The encoder runs on
-`spec["device"]` (default: the job's GPU if it has one, else the CPU) in `spec["precision"]`
+`default_layer(L)`. `spec.model` (the `models.<model>` entry) is optional. The encoder runs on
+`spec.device` (default: the job's GPU if it has one, else the CPU) in `spec.precision`
 (default bf16 autocast on a GPU, fp32 on the CPU), and only up to the retrieval layer.
 
 Predictions are always written (Tatoeba in XTREME's order, ready for submission). A score is
@@ -22,6 +22,7 @@ from xstilts.data.withheld import reported_split
 from xstilts.provenance import collect as collect_provenance
 from xstilts.provenance import format_metrics
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+from xstilts.stages.specs import DEFAULT_JOB, Job, RetrieveSpec
 
 
 def mining_source_error(task, source: dict) -> str | None:
@@ -78,40 +79,40 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
     return merged
 
 
-def run(spec: dict) -> None:
-    setup(spec["threads"])
+def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    spec = RetrieveSpec.parse(spec)
+    setup(job.threads)
     from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
     from xstilts.submission import write_predictions
 
     source = source_of(spec)
-    task = task_of(spec, spec["target"])
+    task = task_of(spec, spec.target)
     problem = mining_source_error(task, source)
     if problem:
         raise DataError(problem)
-    settings = spec["retrieval"]
-    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
-    layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
+    settings = spec.retrieval
+    encoder = load_encoder(spec.model_path, spec.device, spec.precision)
+    layer = retrieval_layer_for(spec.model, encoder.num_layers, settings.get("layer"))
     inputs = _inputs(task, source)
     # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for
     # BUCC, else test only when every test gold is given (auto)
     report = "test"
     if task.metric == "bucc_f1":
-        bench = spec.get("benchmark") or {}
+        bench = spec.benchmark
         chosen = reported_split(bench, task.name) if bench.get("eval_split") else "auto"
         report = bucc_report_split(inputs) if chosen == "auto" else chosen
     if not inputs:
         raise DataError(f"task '{task.name}': no languages given")
     log.info("%s: layer %d of %d, %s pooling, %d languages", task.name, layer,
              encoder.num_layers, settings["pooling"], len(inputs))
-    result = _retrieve_per_language(task, inputs, encoder, layer, settings, spec["threads"],
-                                    report)
-    pred_root = Path(spec["predictions"]).parent
+    result = _retrieve_per_language(task, inputs, encoder, layer, settings, job.threads, report)
+    pred_root = Path(spec.predictions).parent
     for lang, predictions in result["predictions"].items():
         write_predictions(task.name, lang, predictions, pred_root)
     extra = {k: result[k] for k in ("layer", "pooling", "num_layers", "layers") if k in result}
-    scores = {**spec["ids"], "target": task.name, "task_metric": task.metric,
+    scores = {**spec.ids, "target": task.name, "task_metric": task.metric,
               "split": report, "languages": result["metrics"], "retrieval": extra,
-              "provenance": collect_provenance(spec["threads"])}
+              "provenance": collect_provenance(job.threads)}
     if result["withheld"]:
         reason = (f"{task.name}: not scored, no gold for {', '.join(result['withheld'])}: "
                   f"{_withheld_hint(task)}; predictions written to {pred_root / task.name}")
@@ -120,7 +121,7 @@ def run(spec: dict) -> None:
     elif report != "test":
         log.warning("%s: test gold withheld (download_data.sh deletes bucc2018/*test.gold): "
                     "reporting dev F1 at the dev-optimised threshold", task.name)
-    write_json(spec["out"], scores)
+    write_json(spec.out, scores)
     log.info("%s: done, %d languages scored on %s", task.name, len(scores["languages"]), report)
 
 

@@ -1,10 +1,10 @@
 """Stage: evaluate one fine-tuned checkpoint on every perturbed test set of its target.
 
-spec: the evaluate stage's fields (`target`, `model_dir`, `benchmark`, `ids`, `threads`, optional
-`tasks`) plus `perturbed` (the perturb stage's `manifest.json`), `clean_scores` (the evaluate
-stage's scores JSON of the same checkpoint) and `out`. Predictions and scores are computed exactly
-as `xstilts.stages.evaluate` does (its `references` and `metric_language`), on the perturbed split
-read through `xstilts.stages.perturb.perturbed_source`.
+spec (`specs.RobustnessSpec`): the evaluate stage's fields (`target`, `model_path`, `benchmark`,
+`ids`, optional `tasks`) plus `perturbed` (the perturb stage's `manifest.json`), `clean_scores`
+(the evaluate stage's scores JSON of the same checkpoint) and `out`. Predictions and scores are
+computed exactly as `xstilts.stages.evaluate` does (its `references` and `metric_language`), on
+the perturbed split read through `xstilts.stages.perturb.perturbed_source`.
 
 Output JSON: `{ids..., "target", "task_metric", "perturb_seed", "clean": {lang: scores},
 "sets": [{"op", "severity", "languages": {lang: scores}}]}`.
@@ -23,6 +23,7 @@ from xstilts.provenance import format_metrics
 from xstilts.registry import TaskSpec
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
+from xstilts.stages.specs import DEFAULT_JOB, Job, RobustnessSpec
 
 MANIFEST_KEYS = ("target", "seed", "sets")
 SET_KEYS = ("op", "severity", "path", "languages")
@@ -119,22 +120,23 @@ def score_split(task: TaskSpec, predictor: Any, ds: Any, lang: str, source: dict
     return predict_and_score(task, predictor, ds, lang, source)[2]
 
 
-def run(spec: dict) -> None:
-    setup(spec["threads"])
+def run(spec: RobustnessSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    spec = RobustnessSpec.parse(spec)
+    setup(job.threads)
     from xstilts.data.load import load_split
     from xstilts.engine.predict import Predictor
 
     source = source_of(spec)
-    task = task_of(spec, spec["target"])
+    task = task_of(spec, spec.target)
     if task.format == "retrieval":
         raise ValueError(f"task '{task.name}': retrieval is not evaluated from a fine-tuned model")
-    manifest = read_manifest(spec["perturbed"], task.name, languages_of(task, source))
-    clean = read_clean(spec["clean_scores"], spec["ids"], task.name)
-    predictor = Predictor(task, spec["model_dir"], threads=spec["threads"])
+    manifest = read_manifest(spec.perturbed, task.name, languages_of(task, source))
+    clean = read_clean(spec.clean_scores, spec.ids, task.name)
+    predictor = Predictor(task, spec.model_path, threads=job.threads)
     subset = manifest.get("clean")
     if manifest.get("max_examples") and subset:
         # the sets perturb a capped sample: the clean baseline is that same sample
-        path = _set_path(subset["path"], Path(spec["perturbed"]), "clean.path")
+        path = _set_path(subset["path"], Path(spec.perturbed), "clean.path")
         base = perturbed_source(path, source)
         clean = {lang: score_split(task, predictor, load_split(task, "test", lang, base), lang,
                                    source)
@@ -149,5 +151,5 @@ def run(spec: dict) -> None:
             log.info("%s %s %s-%s: %s", task.name, lang, entry["op"], entry["severity"],
                      format_metrics(scores[lang]))
         sets.append({"op": entry["op"], "severity": entry["severity"], "languages": scores})
-    write_json(spec["out"], {**spec["ids"], "target": task.name, "task_metric": task.metric,
+    write_json(spec.out, {**spec.ids, "target": task.name, "task_metric": task.metric,
                              "perturb_seed": manifest["seed"], "clean": clean, "sets": sets})
