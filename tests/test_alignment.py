@@ -164,9 +164,9 @@ def _keep_torch_threads():
 
 
 def _spec(tmp_path: Path, **extra) -> dict:
-    return {"encoder": str(tiny_encoder()),
+    return {"model_path": str(tiny_encoder()),
             "benchmark": {"source": "synthetic", "path": str(_bench())},
-            "limit": 10, "seed": 1, "threads": 1, "out": str(tmp_path / "alignment.json"),
+            "limit": 10, "seed": 1, "out": str(tmp_path / "alignment.json"),
             "ids": {"model": "tiny", "intermediate": "none", "seed": 1}, **extra}
 
 

@@ -80,16 +80,16 @@ def _keep_torch_threads():
 def _spec(stage: str, root: Path, tmp: Path, target: str = "xnli") -> dict:
     bench = {"source": "synthetic", "path": str(root)}
     if stage == "labels":
-        return {"target": target, "benchmark": bench, "tasks": {}, "threads": 1,
+        return {"target": target, "benchmark": bench, "tasks": {},
                 "out": str(tmp / "labels" / target)}
     if stage == "finetune":
-        return {"target": target, "benchmark": bench, "tasks": {}, "threads": 1, "seed": 1,
-                "encoder": str(tmp / "no-encoder-needed"), "hparams": {"max_steps": 1},
+        return {"target": target, "benchmark": bench, "tasks": {}, "seed": 1,
+                "model_path": str(tmp / "no-encoder-needed"), "hparams": {"max_steps": 1},
                 "out": str(tmp / "ft"), "scratch": str(tmp / "scratch")}
     if stage == "intermediate":
         return {"recipe": {"tasks": [target]}, "benchmark": bench, "tasks": {}, "targets": [],
-                "base": str(tmp / "no-encoder-needed"), "hparams": {"max_steps": 1}, "seed": 1,
-                "threads": 1, "out": str(tmp / "im"), "scratch": str(tmp / "scratch")}
+                "model_path": str(tmp / "no-encoder-needed"), "hparams": {"max_steps": 1},
+                "seed": 1, "out": str(tmp / "im"), "scratch": str(tmp / "scratch")}
     raise AssertionError(stage)
 
 

@@ -85,15 +85,15 @@ def finetune_inputs(tmp_path_factory) -> dict:
                     "translated_train": 4, "parallel": 4,
                     "mlm": {"high": 20, "mid": 10, "low": 5, "validation": 2}})
     return {"target": "xnli", "benchmark": {"source": "synthetic", "path": str(root)},
-            "tasks": {}, "encoder": str(tiny_encoder()), "hparams": HPARAMS, "seed": 1,
-            "threads": 1}
+            "tasks": {}, "model_path": str(tiny_encoder()), "hparams": HPARAMS, "seed": 1}
 
 
 def _finetune(spec: dict, where: Path, log: Path) -> subprocess.Popen:
     spec = {**spec, "out": str(where / "out"), "scratch": str(where / "scratch")}
     with open(log, "w") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "xstilts", "finetune", "--spec", json.dumps(spec)],
+            [sys.executable, "-m", "xstilts", "finetune", "--spec", json.dumps(spec),
+             "--threads", "1"],
             stdout=handle, stderr=subprocess.STDOUT, env=_env(XSTILTS_WORKER="0"))
 
 
@@ -636,14 +636,15 @@ def test_sigterm_outside_training_ends_the_stage_with_one_line(tmp_path, capsys,
 
     out = tmp_path / "labels" / "xnli"
 
-    def run(spec):
+    def run(spec, job):
         with atomic_dir(out) as tmp:
             (tmp / "test-en.json").write_text("{}")
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # (the handler raises first)
 
     monkeypatch.setattr(labels, "run", run)
-    status = cli.main(["labels", "--spec", "{}"], allow_worker=False)
+    spec = {"target": "xnli", "benchmark": {"source": "synthetic"}, "out": str(out)}
+    status = cli.main(["labels", "--spec", json.dumps(spec)], allow_worker=False)
     err = capsys.readouterr().err
     assert status == 128 + signal.SIGTERM
     assert err.strip() == "xstilts labels: error: received SIGTERM; stopped (nothing written)"
@@ -760,8 +761,11 @@ def test_slurm_profile_asks_for_a_signal_before_the_time_limit():
     assert getattr(signal, f"SIG{match.group(1)}") in SIGNALS
     assert int(match.group(2)) >= 60
     assert match.group(1) == "TERM"  # USR1 would end the job step's Snakemake (default action)
-    common = (REPO / "workflow" / "rules" / "common.smk").read_text("utf-8")
-    assert re.search(r'^XSTILTS = f".* exec python -m xstilts"$', common, re.M)
+    # every stage command `exec`s (`python -m xstilts <stage>`, not the tools' `xstilts.<tool>`)
+    rules = "".join(p.read_text("utf-8") for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    stage_commands = re.findall(r'"(?:exec )?python -m xstilts [^"]*"', rules)
+    assert len(stage_commands) >= 9
+    assert all(shell.startswith('"exec python -m xstilts ') for shell in stage_commands)
     validate_slurm_extra(SimpleNamespace(resources=SimpleNamespace(slurm_extra=extra[1:-1])))
 
 

@@ -24,12 +24,13 @@ HEADER = [r"INFO xstilts \S+, (commit [0-9a-f]{12} \((clean|dirty)\)|no git chec
           r"INFO torch \S+, transformers \S+"]
 
 
-def run_stage(stage: str, spec: dict, log: Path) -> str:
+def run_stage(stage: str, spec: dict, log: Path, threads: int = 1) -> str:
     """`python -m xstilts <stage>` as a rule runs it: stdout and stderr into a log file."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "XSTILTS_WORKER": "0"}
+    argv = [sys.executable, "-m", "xstilts", stage, "--spec", json.dumps(spec),
+            "--threads", str(threads)]
     with open(log, "w", encoding="utf-8") as handle:
-        proc = subprocess.run([sys.executable, "-m", "xstilts", stage, "--spec", json.dumps(spec)],
-                              stdout=handle, stderr=subprocess.STDOUT, env=env, timeout=600)
+        proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env=env, timeout=600)
     text = log.read_text(encoding="utf-8")
     assert proc.returncode == 0, text
     return text
@@ -71,8 +72,8 @@ def test_data_log_has_header_and_content(mini_bench):
 def test_retrieval_logs_each_language_and_records_provenance(mini_bench, tmp_path):
     bench, _ = mini_bench
     out = tmp_path / "scores" / "scores.json"
-    spec = {"target": "tatoeba", "encoder": str(REPO / "assets" / "models" / "tiny"),
-            "benchmark": {"source": "synthetic", "path": str(bench)}, "threads": 1,
+    spec = {"target": "tatoeba", "model_path": str(REPO / "assets" / "models" / "tiny"),
+            "benchmark": {"source": "synthetic", "path": str(bench)},
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 64,
                           "sweep_layers": False},
             "ids": {"model": "tiny", "intermediate": "none", "seed": 1},
@@ -94,7 +95,7 @@ def test_retrieval_logs_each_language_and_records_provenance(mini_bench, tmp_pat
 def test_evaluation_logs_each_language_and_records_provenance(checkpoint, tmp_path):  # noqa: F811
     root, bench, tests = checkpoint
     out = tmp_path / "scores.json"
-    spec = {"target": "pawsx", "model_dir": str(root / "model"), "threads": 1,
+    spec = {"target": "pawsx", "model_path": str(root / "model"),
             "ids": {"model": "tiny", "intermediate": "none", "seed": 1},
             "benchmark": {"source": "synthetic", "path": str(bench)}, "out": str(out),
             "predictions": str(tmp_path / "pred" / "pawsx" / "x")}

@@ -14,6 +14,7 @@ from xstilts.data.layout import write_canonical
 from xstilts.data.schema import DataError
 from xstilts.registry import get_task
 from xstilts.stages.intermediate import _train_data, language_mix, resample, task_languages
+from xstilts.stages.specs import IntermediateSpec
 
 LABELS = list(get_task("sib200").labels)
 LANGS = ["en", "aa", "bb", "cc"]  # cc is in languages.csv but has no sib200 training file
@@ -87,9 +88,11 @@ def mini(tmp_path) -> Path:
     return root
 
 
-def _spec(root: Path, seed: int = 1) -> dict:
-    return {"benchmark": {"source": "synthetic", "path": str(root)}, "seed": seed,
-            "tasks": {}, "targets": []}
+def _spec(root: Path, seed: int = 1, **parts) -> IntermediateSpec:
+    return IntermediateSpec(**{
+        "benchmark": {"source": "synthetic", "path": str(root)}, "seed": seed, "tasks": {},
+        "targets": [], "recipe": {"tasks": ["sib200"]}, "model_path": "", "hparams": {},
+        "out": "", "scratch": "", **parts})
 
 
 def _langs_of(ds) -> Counter:
@@ -157,13 +160,13 @@ def test_stage_trains_a_multilingual_adversarial_recipe(mini, tmp_path):
 
     from xstilts.stages import intermediate
 
-    spec = {**_spec(mini), "threads": 1, "base": str(tiny_encoder()),
-            "out": str(tmp_path / "out"), "scratch": str(tmp_path / "scratch"),
-            "hparams": {"max_steps": 3, "batch_size": 8, "max_length": 32, "logging": 1,
-                        "warmup_ratio": 0.0, "lr": 1e-3},
-            "recipe": {"tasks": ["sib200"], "mlm": False, "languages": {"sib200": "all"},
-                       "language_temperature": 2.0,
-                       "adversarial": {"method": "freelb", "steps": 2}}}
+    spec = _spec(mini, model_path=str(tiny_encoder()),
+                 out=str(tmp_path / "out"), scratch=str(tmp_path / "scratch"),
+                 hparams={"max_steps": 3, "batch_size": 8, "max_length": 32, "logging": 1,
+                          "warmup_ratio": 0.0, "lr": 1e-3},
+                 recipe={"tasks": ["sib200"], "mlm": False, "languages": {"sib200": "all"},
+                         "language_temperature": 2.0,
+                         "adversarial": {"method": "freelb", "steps": 2}})
     intermediate.run(spec)
     summary = json.loads((tmp_path / "out" / "train_summary.json").read_text())
     assert summary["steps"] == 3 and summary["adversarial"]["steps"] == 2

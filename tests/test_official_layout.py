@@ -344,7 +344,7 @@ def test_evaluate_stage_refuses_before_loading_the_model(blanked, tmp_path):
     from xstilts.cli import main
 
     spec = {"target": "xquad", "benchmark": {"source": "xtreme_dir", "path": blanked["path"]},
-            "model_dir": str(tmp_path / "no-model"), "threads": 1,
+            "model_path": str(tmp_path / "no-model"),
             "ids": {"model": "m", "intermediate": "none", "seed": 1},
             "out": str(tmp_path / "scores.json"),
             "predictions": str(tmp_path / "pred" / "xquad")}

@@ -88,7 +88,7 @@ def _run_stage(tmp_path: Path, target: str, langs: list[str], benchmark: dict) -
     from xstilts.stages import retrieve
 
     spec = {"target": target, "benchmark": benchmark, "tasks": {target: {"languages": langs}},
-            "encoder": "oracle", "threads": 1,
+            "model_path": "oracle",
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 32,
                           "sweep_layers": False},
             "ids": {"model": "m", "intermediate": "none", "seed": 1},
@@ -336,7 +336,7 @@ def test_labels_stage_writes_xtreme_labels(tmp_path):
     shutil.copytree(LASER, tmp_path / "download" / "tatoeba")
     run_labels({"target": "tatoeba", "tasks": {"tatoeba": {"languages": TATOEBA_LANGS}},
                 "benchmark": {"source": "xtreme_dir", "path": str(tmp_path / "download")},
-                "threads": 1, "out": str(tmp_path / "labels" / "tatoeba")})
+                "out": str(tmp_path / "labels" / "tatoeba")})
     for lang in TATOEBA_LANGS:
         assert _lines(tmp_path / "labels" / "tatoeba" / f"test-{lang}.tsv") == \
             _lines(LABELS / "tatoeba" / f"test-{lang}.tsv")

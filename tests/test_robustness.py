@@ -262,7 +262,7 @@ def test_stage_scores_each_perturbed_set_like_a_direct_evaluation(checkpoint):
 
     root, bench, tests = checkpoint
     ids = {"model": "tiny", "intermediate": "none", "seed": 1}
-    spec = {"target": "pawsx", "model_dir": str(root / "model"), "ids": ids, "threads": 1,
+    spec = {"target": "pawsx", "model_path": str(root / "model"), "ids": ids,
             "benchmark": {"source": "synthetic", "path": str(bench)}}
     evaluate.run({**spec, "out": str(root / "scores.json"),
                   "predictions": str(root / "pred" / "pawsx" / "x")})
@@ -285,7 +285,7 @@ def test_stage_scores_each_perturbed_set_like_a_direct_evaluation(checkpoint):
         ("char", 1, ["xa"])]
     task = get_task("pawsx")
     ds = load_split(task, "test", "xa", robustness.perturbed_source(set_dir, evaluate.source_of(
-        spec)))
+        spec["benchmark"])))
     assert len(ds) == 8 and "学校" not in "".join(ds["text_a"])
     preds = Predictor(task, root / "model", threads=1).predict(ds)
     gold = [ds.features["label"].int2str(int(i)) for i in ds["label"]]

@@ -326,7 +326,7 @@ def mini(tmp_path_factory) -> Path:
 
 def _stage_spec(mini: Path, out: Path, entry: dict, **extra) -> dict:
     return {"model": entry, "benchmark": {"source": "synthetic", "path": str(mini)},
-            "tasks": {}, "seed": 0, "out": str(out), "threads": 1,
+            "tasks": {}, "seed": 0, "out": str(out),
             "scratch": str(out.parent / f"scratch-{out.name}"), **extra}
 
 
@@ -363,7 +363,7 @@ def test_pretrain_stage_builds_a_bert_with_mlm_tlm_and_code_switching(mini, tmp_
     assert ids.count(tok.sep_token_id) == 2  # the inline separator is the special token
     # the no-pretraining control with this tokenizer
     control = {"init": "random", "architecture": "bert", "size": size}
-    pretrain.run(_stage_spec(mini, tmp_path / "ctl", control, tokenizer_dir=str(out)))
+    pretrain.run(_stage_spec(mini, tmp_path / "ctl", control, tokenizer=str(out)))
     assert isinstance(AutoModel.from_pretrained(str(tmp_path / "ctl")), BertModel)
     ctl_tok = AutoTokenizer.from_pretrained(str(tmp_path / "ctl"))
     assert ctl_tok.get_vocab() == tok.get_vocab()
@@ -372,7 +372,7 @@ def test_pretrain_stage_builds_a_bert_with_mlm_tlm_and_code_switching(mini, tmp_
     # an XLM-R control with BERT's tokenizer would crash on pairs (one segment type)
     with pytest.raises(ValueError, match="does not fit architecture 'xlm-roberta'"):
         pretrain.run(_stage_spec(mini, tmp_path / "bad", {"init": "random", "size": size},
-                                 tokenizer_dir=str(out)))
+                                 tokenizer=str(out)))
     assert not (tmp_path / "bad").exists()
 
 
@@ -381,7 +381,7 @@ def test_retrieve_stage_uses_the_resolved_layer(mini, tmp_path):
 
     def run(tag: str, entry: dict | None, layer: int | None) -> dict:
         spec = {"target": "tatoeba", "benchmark": {"source": "synthetic", "path": str(mini)},
-                "tasks": {}, "encoder": str(bert_encoder()), "threads": 1,
+                "tasks": {}, "model_path": str(bert_encoder()),
                 "retrieval": {"layer": layer, "pooling": "mean", "max_length": 32,
                               "sweep_layers": False},
                 "ids": {"model": "tiny_bert", "intermediate": "none", "seed": 1},

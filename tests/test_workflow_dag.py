@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 
 import pytest
-from workflow_utils import default_config, fake_finished_run, planned_jobs, write_config
+from workflow_utils import default_config, fake_finished_run, planned_jobs, snakemake, write_config
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +126,53 @@ def test_deleting_figures_redoes_only_figures(finished):
     workdir, _ = finished
     (workdir / "results" / "figures" / "improvement_heatmap.png").unlink()
     assert planned_jobs(workdir) == {"figures": 1, "all": 1}
+
+
+STUB_PYTHON = """#!{python}
+import json, os, pathlib, sys
+args = sys.argv[1:]
+if "--spec" in args:  # a stage: make its outputs, as if it had run
+    spec = json.loads(args[args.index("--spec") + 1])
+    for key in ("out", "predictions"):
+        path = pathlib.Path(spec.get(key) or "")
+        if path.suffix:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{{}}")
+        elif spec.get(key):
+            path.mkdir(parents=True, exist_ok=True)
+"""
+
+
+def test_changing_threads_reruns_nothing(tmp_path, monkeypatch):
+    """Threads are a compute setting, not a rerun trigger: after a run (here with a stub
+    `python` that makes each stage's outputs, so that Snakemake records every job's params),
+    a changed `resources.default.threads` plans nothing, even with the params trigger alone."""
+    import sys
+
+    from xstilts import grid
+
+    stub = tmp_path / "bin" / "python"
+    stub.parent.mkdir()
+    stub.write_text(STUB_PYTHON.format(python=sys.executable))
+    stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub.parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("XSTILTS_WORKER", "0")
+    monkeypatch.setenv("XSTILTS_DATA_CHECK", "0")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    config = default_config()
+    config["resources"] = {"default": {"threads": 1}}
+    write_config(workdir, config)
+    # pretraining (the no-pretraining control), fine-tuning and evaluation: threads were in
+    # their specs
+    targets = [grid.base_model_dir("tiny_random"), grid.scores_file("tiny", "none", "xnli", 1)]
+    snakemake(workdir, *targets)
+    # (the flag before the targets ends the option lists that would take them as values)
+    params_only = ("--rerun-triggers", "params", "--dry-run", *targets)
+    assert planned_jobs(workdir, "--dry-run", *targets) == {}
+    config["resources"]["default"]["threads"] = 2
+    write_config(workdir, config)
+    assert planned_jobs(workdir, *params_only) == {}
+    config["hparams"]["finetune"] = {**config["hparams"].get("finetune", {}), "lr": 1.0e-3}
+    write_config(workdir, config)  # while a changed spec still reruns its jobs
+    assert planned_jobs(workdir, *params_only) == {"finetune": 1, "evaluate": 1}

@@ -111,7 +111,7 @@ def run(spec: AlignmentSpec | dict, job: Job = DEFAULT_JOB,
     from xstilts.engine.retrieval import default_layer, load_encoder
     from xstilts.registry import get_task
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = spec.pairs
     limit = spec.limit
     pairs = parallel_pairs(source, task, spec.languages, limit, tasks=spec.tasks)

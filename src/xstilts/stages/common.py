@@ -27,9 +27,8 @@ def task_of(spec: Any, name: str) -> TaskSpec:
     return get_task(name, spec.tasks or {})
 
 
-def source_of(spec: Any) -> dict[str, Any]:
-    """The data-source dict of `xstilts.data.load.load_split` for the spec's `benchmark`."""
-    bench = spec.benchmark
+def source_of(bench: dict[str, Any]) -> dict[str, Any]:
+    """The data-source dict of `xstilts.data.load.load_split` of a spec's `benchmark`."""
     source = {"kind": bench["source"], "path": bench.get("path"),
               "ccg_path": bench.get("ccg_path")}
     if bench.get("gold_path"):

@@ -85,7 +85,7 @@ def run(spec: EvaluateSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.engine.predict import Predictor
     from xstilts.submission import write_labels, write_predictions
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
     choice = reported_split(spec.benchmark, task.name)
     langs = languages_of(task, source)
@@ -118,7 +118,7 @@ def run_labels(spec: LabelsSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.submission import write_labels
 
     spec = LabelsSpec.parse(spec)
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
     out = Path(spec.out)
     for lang in languages_of(task, source):

@@ -12,7 +12,7 @@ def run(spec: FinetuneSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.data.load import load_split
     from xstilts.engine.training import TrainTask, train
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     target = task_of(spec, spec.target)
     train_ds = load_split(target, "train", "en", source)
     dev_ds = load_split(target, "validation", "en", source)

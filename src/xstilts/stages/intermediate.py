@@ -78,7 +78,7 @@ def task_languages(spec: IntermediateSpec, name: str, recipe: dict,
     """The languages whose `train` split task `name` contributes under `recipe`."""
     from xstilts.data.schema import DataError
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, name)
     entry = (recipe.get("languages") or {}).get(name)
     if entry is None:  # English; a task without English data (MasakhaNER): its own languages
@@ -113,7 +113,7 @@ def _train_data(spec: IntermediateSpec, name: str, recipe: dict, languages: list
 
     from xstilts.data.load import load_split
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, name)
     langs = task_languages(spec, name, recipe, languages)
     parts = {lang: load_split(task, "train", lang, source) for lang in langs}
@@ -130,7 +130,7 @@ def _train_data(spec: IntermediateSpec, name: str, recipe: dict, languages: list
 
 def target_languages(spec: IntermediateSpec) -> list[str]:
     """Languages of the configured targets (for +MLM and translated data)."""
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     if source["kind"] == "synthetic":
         return benchmark_languages(source)
     langs: set[str] = set()
@@ -148,7 +148,7 @@ def run(spec: IntermediateSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.engine.training import TrainTask, train
 
     recipe = spec.recipe
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     languages = target_languages(spec)
     tasks = []
     for name in recipe["tasks"]:

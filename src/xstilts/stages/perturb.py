@@ -127,7 +127,7 @@ def run(spec: PerturbSpec | dict, job: Job = DEFAULT_JOB) -> dict:
 
     spec = PerturbSpec.parse(spec)
     ops, severities = _check_spec(spec)
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
     out = Path(spec.out)
     (out / "manifest.json").unlink(missing_ok=True)

@@ -27,7 +27,7 @@ def _corpus(spec: PretrainSpec, split: str = "train"):
 
     from xstilts.data.load import load_split
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     mlm = task_of(spec, "mlm")
     parts = [load_split(mlm, split, lang, source) for lang in benchmark_languages(source)]
     return concatenate_datasets(parts)
@@ -37,7 +37,7 @@ def _retrieval_texts(spec: PretrainSpec) -> set[str]:
     """Every sentence of the retrieval evaluation sets (kept out of parallel pretraining data)."""
     from xstilts.data.load import load_split
 
-    source, texts = source_of(spec), set()
+    source, texts = source_of(spec.benchmark), set()
     for name, splits in (("tatoeba", ("test",)), ("bucc2018", ("validation", "test"))):
         task = task_of(spec, name)
         for lang in benchmark_languages(source):
@@ -58,7 +58,7 @@ def _cross_lingual_corpus(spec: PretrainSpec, objectives: dict, sep: str = "</s>
     """
     from xstilts.data.parallel import cross_lingual_texts, read_parallel
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     if source["kind"] != "synthetic":
         raise ValueError("models.<model>.objectives: TLM and code-switching need the synthetic "
                          "benchmark's parallel data (parallel/<lang>.tsv)")

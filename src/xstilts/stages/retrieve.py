@@ -85,7 +85,7 @@ def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
     from xstilts.submission import write_predictions
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
     problem = mining_source_error(task, source)
     if problem:

@@ -126,7 +126,7 @@ def run(spec: RobustnessSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from xstilts.data.load import load_split
     from xstilts.engine.predict import Predictor
 
-    source = source_of(spec)
+    source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
     if task.format == "retrieval":
         raise ValueError(f"task '{task.name}': retrieval is not evaluated from a fine-tuned model")
