@@ -149,7 +149,7 @@ def test_changing_threads_reruns_nothing(tmp_path, monkeypatch):
     a changed `resources.default.threads` plans nothing, even with the params trigger alone."""
     import sys
 
-    from xstilts import grid
+    from xstilts.grid import paths as grid
 
     stub = tmp_path / "bin" / "python"
     stub.parent.mkdir()

@@ -25,4 +25,4 @@ rule aggregate:
     log:
         "results/logs/aggregate.log",
     shell:
-        "python -m xstilts.aggregate --out {params.out:q} {input} > {log} 2>&1"
+        "python -m xstilts.analysis.scores --out {params.out:q} {input} > {log} 2>&1"

@@ -55,5 +55,5 @@ rule alignment_tables:
     log:
         "results/logs/alignment_tables.log",
     shell:
-        "python -m xstilts.figures_alignment --tidy {input.tidy:q} "
+        "python -m xstilts.studies.alignment --tidy {input.tidy:q} "
         "--tables {output.tables:q} --figures {output.figures:q} {input.files:q} > {log} 2>&1"

@@ -1,15 +1,14 @@
 # Config validation, wildcard constraints and the small helpers the rules share.
 import os
-import shlex
 import sys
 
 from snakemake.utils import update_config, validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library of this checkout
 
-from xstilts import config as xcfg  # noqa: E402
-from xstilts import grid as xgrid  # noqa: E402
-from xstilts import tracking as xtracking  # noqa: E402
+from xstilts.grid import config as xcfg  # noqa: E402
+from xstilts.grid import paths as xgrid  # noqa: E402
+from xstilts.engine import tracking as xtracking  # noqa: E402
 from xstilts import worker as xworker  # noqa: E402
 from xstilts.stages import specs as xspecs  # noqa: E402
 
@@ -57,7 +56,7 @@ for _entry in config["models"].values():
         _entry["path"] = os.path.join(workflow.basedir, _path)
 
 # Training jobs read the tracking settings from the environment, not their params: switching
-# tracking on or off reruns nothing (xstilts.tracking).
+# tracking on or off reruns nothing (xstilts.engine.tracking).
 xtracking.export(config.get("tracking"))
 
 REGISTRY = xcfg.tasks(config)

@@ -34,6 +34,6 @@ rule figures:
     log:
         "results/logs/figures.log",
     shell:
-        "python -m xstilts.figures --tidy {input.tidy:q} --out {params.out:q} "
+        "python -m xstilts.analysis.figures --tidy {input.tidy:q} --out {params.out:q} "
         "--per-language-recipes={params.per_language:q} --languages={params.languages:q} "
         "> {log} 2>&1"

@@ -34,5 +34,5 @@ rule training_curves:
     log:
         "results/logs/training_curves.log",
     shell:
-        "python -m xstilts.figures_training --out {params.out:q} "
+        "python -m xstilts.analysis.training_curves --out {params.out:q} "
         "--groups {params.groups:q} > {log} 2>&1"

@@ -20,9 +20,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xstilts.alignment import METRICS, Perturb
 from xstilts.stages.common import log, setup, source_of, write_json
 from xstilts.stages.specs import DEFAULT_JOB, AlignmentSpec, Job
+from xstilts.studies.alignment.measure import METRICS, Perturb
 
 
 def perturbation_name(op: str, severity: Any) -> str:
@@ -107,9 +107,9 @@ def run(spec: AlignmentSpec | dict, job: Job = DEFAULT_JOB,
     spec = AlignmentSpec.parse(spec)
     threads = job.threads
     setup(threads)
-    from xstilts.alignment import alignment_metrics, pairs_split, parallel_pairs
     from xstilts.engine.retrieval import default_layer, load_encoder
-    from xstilts.registry import get_task
+    from xstilts.studies.alignment.measure import alignment_metrics, pairs_split, parallel_pairs
+    from xstilts.tasks.registry import get_task
 
     source = source_of(spec.benchmark)
     task = spec.pairs

@@ -6,9 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from xstilts.provenance import collect as collect_provenance
-from xstilts.provenance import format_metrics
-from xstilts.registry import TaskSpec
+from xstilts.io.provenance import collect as collect_provenance
+from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import (
     languages_of,
     log,
@@ -18,6 +17,7 @@ from xstilts.stages.common import (
     write_json,
 )
 from xstilts.stages.specs import DEFAULT_JOB, EvaluateSpec, Job, LabelsSpec
+from xstilts.tasks.registry import TaskSpec
 
 
 def references(task: TaskSpec, ds: Any) -> Any:
@@ -80,10 +80,10 @@ def reported_split_name(splits: dict[str, str]) -> str:
 def run(spec: EvaluateSpec | dict, job: Job = DEFAULT_JOB) -> None:
     spec = EvaluateSpec.parse(spec)
     setup(job.threads)
+    from xstilts.analysis.submission import write_labels, write_predictions
     from xstilts.data.load import load_reported
     from xstilts.data.withheld import reported_split
     from xstilts.engine.predict import Predictor
-    from xstilts.submission import write_labels, write_predictions
 
     source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
@@ -114,8 +114,8 @@ def run(spec: EvaluateSpec | dict, job: Job = DEFAULT_JOB) -> None:
 
 def run_labels(spec: LabelsSpec | dict, job: Job = DEFAULT_JOB) -> None:
     """Write a target's gold test labels in the XTREME layout (synthetic data: anyone can score)."""
+    from xstilts.analysis.submission import write_labels
     from xstilts.data.load import load_split
-    from xstilts.submission import write_labels
 
     spec = LabelsSpec.parse(spec)
     source = source_of(spec.benchmark)

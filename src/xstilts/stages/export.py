@@ -7,7 +7,7 @@ from xstilts.stages.specs import DEFAULT_JOB, ExportSpec, Job
 
 
 def run(spec: ExportSpec | dict, job: Job = DEFAULT_JOB) -> None:
-    from xstilts.artifact import code_version, export_model
+    from xstilts.io.artifact import code_version, export_model
 
     spec = ExportSpec.parse(spec)
     provenance = {"model": spec.name, "entry": spec.model,

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from xstilts.config import ConfigError
+from xstilts.grid.config import ConfigError
 
 if typing.TYPE_CHECKING:
     from xstilts.engine.training import TimeBudget
