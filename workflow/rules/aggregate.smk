@@ -18,11 +18,11 @@ rule aggregate:
     output:
         tidy=f"{xgrid.TABLES}/tidy.csv",
         tables=TABLE_FILES,
-    params:
-        out=lambda w, output: os.path.dirname(output.tidy),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/aggregate.log",
+    conda:
+        CONDA_ENV
+    params:
+        out=lambda w, output: os.path.dirname(output.tidy),
     shell:
         "python -m xstilts.analysis.scores --out {params.out:q} {input} > {log} 2>&1"

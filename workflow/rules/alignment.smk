@@ -8,17 +8,17 @@ rule alignment:
         encoder_input,
     output:
         xgrid.alignment_file("{model}", "{recipe}", "{seed}"),
-    params:
-        spec=lambda w: stage_spec("alignment", w),
+    log:
+        "results/logs/alignment/{model}/{recipe}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/alignment/{model}/{recipe}/seed{seed}.tsv"
+    conda:
+        CONDA_ENV
     threads: threads_for("retrieve")
     resources:
         **resources_for("retrieve"),
-    conda:
-        CONDA_ENV
-    benchmark:
-        "results/benchmarks/alignment/{model}/{recipe}/seed{seed}.tsv"
-    log:
-        "results/logs/alignment/{model}/{recipe}/seed{seed}.log",
+    params:
+        spec=lambda w: stage_spec("alignment", w),
     shell:
         "exec python -m xstilts alignment --spec {params.spec:q} --threads {threads} "
         "> {log} 2>&1"
@@ -50,10 +50,10 @@ rule alignment_tables:
             subcategory="Figures",
             caption="../report/alignment.rst",
         ),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/alignment_tables.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m xstilts.studies.alignment --tidy {input.tidy:q} "
         "--tables {output.tables:q} --figures {output.figures:q} {input.files:q} > {log} 2>&1"

@@ -50,9 +50,13 @@ CONDA_ENV = "../../envs/xstilts.yaml"
 # shipped assets/models/tiny lives), so `--directory elsewhere` still finds the shipped model.
 for _entry in config["models"].values():
     _path = _entry.get("path")
-    if _entry["init"] == "path" and _path and not os.path.isabs(_path) \
-            and not os.path.exists(_path) \
-            and os.path.isdir(os.path.join(workflow.basedir, _path)):
+    if (
+        _entry["init"] == "path"
+        and _path
+        and not os.path.isabs(_path)
+        and not os.path.exists(_path)
+        and os.path.isdir(os.path.join(workflow.basedir, _path))
+    ):
         _entry["path"] = os.path.join(workflow.basedir, _path)
 
 # Training jobs read the tracking settings from the environment, not their params: switching
@@ -230,15 +234,24 @@ def _data_spec(w):
 
 
 def _labels_spec(w):
-    return dict(target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
-                out=xgrid.labels_dir(w.target))
+    return dict(
+        target=w.target,
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
+        out=xgrid.labels_dir(w.target),
+    )
 
 
 def _pretrain_spec(w):
     entry = config["models"][w.model]
-    parts = dict(model=model_slice(w.model), benchmark=benchmark_spec(), tasks=task_overrides(),
-                 seed=0, out=xgrid.base_model_dir(w.model),
-                 scratch=xgrid.scratch_dir("pretrain", w.model))
+    parts = dict(
+        model=model_slice(w.model),
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
+        seed=0,
+        out=xgrid.base_model_dir(w.model),
+        scratch=xgrid.scratch_dir("pretrain", w.model),
+    )
     if entry["init"] == "random":
         parts["tokenizer"] = xgrid.base_model_path(config, entry["tokenizer_from"])
     else:
@@ -247,21 +260,31 @@ def _pretrain_spec(w):
 
 
 def _export_spec(w):
-    return dict(name=w.model, model=config["models"][w.model], benchmark=config["benchmark"],
-                hparams=xcfg.hparams(config, "pretrain"), seed=0,
-                threads=threads_for("pretrain"), checkout=workflow.basedir,
-                model_path=xgrid.base_model_dir(w.model), out=xgrid.exported_model_dir(w.model),
-                command=REGENERATE_TINY)
+    return dict(
+        name=w.model,
+        model=config["models"][w.model],
+        benchmark=config["benchmark"],
+        hparams=xcfg.hparams(config, "pretrain"),
+        seed=0,
+        threads=threads_for("pretrain"),
+        checkout=workflow.basedir,
+        model_path=xgrid.base_model_dir(w.model),
+        out=xgrid.exported_model_dir(w.model),
+        command=REGENERATE_TINY,
+    )
 
 
 def _intermediate_spec(w):
     recipe = RECIPES[w.recipe]
     return dict(
-        model=model_slice(w.model), recipe=recipe, benchmark=benchmark_spec(),
+        model=model_slice(w.model),
+        recipe=recipe,
+        benchmark=benchmark_spec(),
         tasks=task_overrides(),
         targets=config["targets"] if recipe["mlm"] or recipe["translated"] else [],
         model_path=xgrid.base_model_path(config, w.model),
-        hparams=intermediate_hparams(w.recipe), seed=int(w.seed),
+        hparams=intermediate_hparams(w.recipe),
+        seed=int(w.seed),
         out=xgrid.intermediate_dir(w.model, w.recipe, w.seed),
         scratch=xgrid.scratch_dir("intermediate", w.model, w.recipe, w.seed),
     )
@@ -269,10 +292,13 @@ def _intermediate_spec(w):
 
 def _finetune_spec(w):
     return dict(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        target=w.target,
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
         upstream=upstream(w.model, w.recipe),
         model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        hparams=xcfg.hparams(config, "target", w.target), seed=int(w.seed),
+        hparams=xcfg.hparams(config, "target", w.target),
+        seed=int(w.seed),
         out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
         scratch=xgrid.scratch_dir("finetune", w.model, w.recipe, w.target, w.seed),
     )
@@ -280,8 +306,12 @@ def _finetune_spec(w):
 
 def _evaluate_spec(w):
     return dict(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
-        upstream=finetuned_upstream(w), model_path=finetuned_model(w), ids=ids(w),
+        target=w.target,
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
+        upstream=finetuned_upstream(w),
+        model_path=finetuned_model(w),
+        ids=ids(w),
         out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
         predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
     )
@@ -289,10 +319,14 @@ def _evaluate_spec(w):
 
 def _retrieve_spec(w):
     return dict(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        target=w.target,
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
         upstream=upstream(w.model, w.recipe),
         model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        retrieval=dict(config["retrieval"]), model=model_slice(w.model), ids=ids(w),
+        retrieval=dict(config["retrieval"]),
+        model=model_slice(w.model),
+        ids=ids(w),
         out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
         predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
     )
@@ -302,20 +336,29 @@ def _perturb_spec(w):
     settings = robustness_settings()
     model = perturb_tokenizer_model()
     return dict(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
-        operations=settings["operations"], severities=settings["severities"],
-        seed=settings["seed"], max_examples=settings.get("max_examples"),
-        tokenizer=xgrid.base_model_path(config, model), upstream={"model": model_slice(model)},
+        target=w.target,
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
+        operations=settings["operations"],
+        severities=settings["severities"],
+        seed=settings["seed"],
+        max_examples=settings.get("max_examples"),
+        tokenizer=xgrid.base_model_path(config, model),
+        upstream={"model": model_slice(model)},
         out=xgrid.perturbed_dir(w.target),
     )
 
 
 def _robustness_spec(w):
     return dict(
-        target=w.target, benchmark=benchmark_spec(), tasks=task_overrides(),
+        target=w.target,
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
         upstream={**finetuned_upstream(w), "perturb": robustness_settings()},
-        model_path=finetuned_model(w), perturbed=f"{xgrid.perturbed_dir(w.target)}/manifest.json",
-        clean_scores=xgrid.scores_file(w.model, w.recipe, w.target, w.seed), ids=ids(w),
+        model_path=finetuned_model(w),
+        perturbed=f"{xgrid.perturbed_dir(w.target)}/manifest.json",
+        clean_scores=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
+        ids=ids(w),
         out=xgrid.robustness_file(w.model, w.recipe, w.target, w.seed),
     )
 
@@ -323,10 +366,15 @@ def _robustness_spec(w):
 def _alignment_spec(w):
     settings = config["alignment"]
     return dict(
-        benchmark=benchmark_spec(), tasks=task_overrides(), upstream=upstream(w.model, w.recipe),
+        benchmark=benchmark_spec(),
+        tasks=task_overrides(),
+        upstream=upstream(w.model, w.recipe),
         model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        limit=settings["limit"], perturbations=settings["perturbations"],
-        tokenizer=xgrid.base_model_path(config, w.model), seed=int(w.seed), ids=ids(w),
+        limit=settings["limit"],
+        perturbations=settings["perturbations"],
+        tokenizer=xgrid.base_model_path(config, w.model),
+        seed=int(w.seed),
+        ids=ids(w),
         out=xgrid.alignment_file(w.model, w.recipe, w.seed),
     )
 
@@ -334,10 +382,12 @@ def _alignment_spec(w):
 def _fairness_spec(w):
     settings = config["fairness"]
     return dict(
-        scores=f"{xgrid.TABLES}/tidy.csv", predictions_root=f"{xgrid.RESULTS}/predictions",
+        scores=f"{xgrid.TABLES}/tidy.csv",
+        predictions_root=f"{xgrid.RESULTS}/predictions",
         labels_root=f"{xgrid.RESULTS}/labels" if SYNTHETIC else None,
         languages=f"{xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else None,
-        bootstrap=settings["bootstrap"], seed=settings["seed"],
+        bootstrap=settings["bootstrap"],
+        seed=settings["seed"],
         out=f"{xgrid.RESULTS}/fairness",
     )
 
@@ -387,8 +437,11 @@ def mem_for(stage):
 def resources_for(stage):
     """SLURM resources of a stage: runtime and memory grow with the attempt; GPU requests
     (gpu, gpu_model, cpus_per_gpu) only when the config's `resources:` table asks for them."""
-    res = {"runtime": runtime_for(stage), "mem_mb": mem_for(stage),
-           "gpu": resource(stage, "gpu") or 0}
+    res = {
+        "runtime": runtime_for(stage),
+        "mem_mb": mem_for(stage),
+        "gpu": resource(stage, "gpu") or 0,
+    }
     for key in ("gpu_model", "cpus_per_gpu"):
         if res["gpu"] and resource(stage, key):
             res[key] = resource(stage, key)

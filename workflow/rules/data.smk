@@ -6,12 +6,12 @@ if SYNTHETIC:
     rule generate_benchmark:
         output:
             directory(xgrid.SYNTHETIC_DIR),
-        params:
-            spec=lambda w: stage_spec("data", w),
-        conda:
-            CONDA_ENV
         log:
             "results/logs/data/generate_benchmark.log",
+        conda:
+            CONDA_ENV
+        params:
+            spec=lambda w: stage_spec("data", w),
         shell:
             "exec python -m xstilts data --spec {params.spec:q} --threads {threads} > {log} 2>&1"
 
@@ -20,11 +20,11 @@ if SYNTHETIC:
             data_input,
         output:
             directory(xgrid.labels_dir("{target}")),
-        params:
-            spec=lambda w: stage_spec("labels", w),
-        conda:
-            CONDA_ENV
         log:
             "results/logs/labels/{target}.log",
+        conda:
+            CONDA_ENV
+        params:
+            spec=lambda w: stage_spec("labels", w),
         shell:
             "exec python -m xstilts labels --spec {params.spec:q} --threads {threads} > {log} 2>&1"

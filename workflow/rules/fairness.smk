@@ -17,11 +17,11 @@ rule fairness:
             category="Fairness",
             caption="../report/fairness.rst",
         ),
-    params:
-        spec=lambda w: stage_spec("fairness", w),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/fairness.log",
+    conda:
+        CONDA_ENV
+    params:
+        spec=lambda w: stage_spec("fairness", w),
     shell:
         "exec python -m xstilts fairness --spec {params.spec:q} --threads {threads} > {log} 2>&1"

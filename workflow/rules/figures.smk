@@ -25,14 +25,14 @@ rule figures:
             for name in FIGURE_NAMES
         ],
         [f"{xgrid.FIGURES}/{name}.pdf" for name in FIGURE_NAMES],
+    log:
+        "results/logs/figures.log",
     conda:
         CONDA_ENV
     params:
         out=lambda w, output: os.path.dirname(output[0]),
         per_language=lambda w: ",".join(per_language_recipes()),
         languages=language_table(),
-    log:
-        "results/logs/figures.log",
     shell:
         "python -m xstilts.analysis.figures --tidy {input.tidy:q} --out {params.out:q} "
         "--per-language-recipes={params.per_language:q} --languages={params.languages:q} "

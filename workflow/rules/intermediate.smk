@@ -7,19 +7,19 @@ rule intermediate:
         lambda w: base_input(w.model),
     output:
         directory(xgrid.intermediate_dir("{model}", "{recipe}", "{seed}")),
+    log:
+        "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/intermediate/{model}/{recipe}/seed{seed}.tsv"
     wildcard_constraints:
         recipe=_alternatives(set(RECIPES) - {xcfg.NONE_RECIPE}),
-    params:
-        spec=lambda w: stage_spec("intermediate", w),
+    conda:
+        CONDA_ENV
     threads: threads_for("intermediate")
     resources:
         **resources_for("intermediate"),
-    conda:
-        CONDA_ENV
-    benchmark:
-        "results/benchmarks/intermediate/{model}/{recipe}/seed{seed}.tsv"
-    log:
-        "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
+    params:
+        spec=lambda w: stage_spec("intermediate", w),
     shell:
         "exec python -m xstilts intermediate --spec {params.spec:q} --threads {threads} "
         "--runtime-min {resources.runtime:q} > {log} 2>&1"

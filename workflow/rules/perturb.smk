@@ -8,13 +8,13 @@ rule perturb:
         lambda w: base_input(perturb_tokenizer_model()),
     output:
         directory(xgrid.perturbed_dir("{target}")),
-    params:
-        spec=lambda w: stage_spec("perturb", w),
-    resources:
-        **resources_for("perturb"),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/perturb/{target}.log",
+    conda:
+        CONDA_ENV
+    resources:
+        **resources_for("perturb"),
+    params:
+        spec=lambda w: stage_spec("perturb", w),
     shell:
         "exec python -m xstilts perturb --spec {params.spec:q} --threads {threads} > {log} 2>&1"

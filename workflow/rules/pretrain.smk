@@ -8,19 +8,19 @@ rule pretrain:
         pretrain_inputs,
     output:
         directory(xgrid.base_model_dir("{model}")),
+    log:
+        "results/logs/pretrain/{model}.log",
+    benchmark:
+        "results/benchmarks/pretrain/{model}.tsv"
     wildcard_constraints:
         model=_alternatives(BUILT_MODELS),
-    params:
-        spec=lambda w: stage_spec("pretrain", w),
+    conda:
+        CONDA_ENV
     threads: threads_for("pretrain")
     resources:
         **resources_for("pretrain"),
-    conda:
-        CONDA_ENV
-    benchmark:
-        "results/benchmarks/pretrain/{model}.tsv"
-    log:
-        "results/logs/pretrain/{model}.log",
+    params:
+        spec=lambda w: stage_spec("pretrain", w),
     shell:
         "exec python -m xstilts pretrain --spec {params.spec:q} --threads {threads} "
         "--runtime-min {resources.runtime:q} > {log} 2>&1"
@@ -31,15 +31,15 @@ rule export_model:
         xgrid.base_model_dir("{model}"),
     output:
         directory(xgrid.exported_model_dir("{model}")),
+    log:
+        "results/logs/export/{model}.log",
     wildcard_constraints:
         model=_alternatives(EXPORTED_MODELS),
-    params:
-        spec=lambda w: stage_spec("export", w),
     localrule: True
     conda:
         CONDA_ENV
-    log:
-        "results/logs/export/{model}.log",
+    params:
+        spec=lambda w: stage_spec("export", w),
     shell:
         "exec python -m xstilts export --spec {params.spec:q} --threads {threads} > {log} 2>&1"
 

@@ -10,17 +10,17 @@ rule robustness:
         lambda w: xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
     output:
         xgrid.robustness_file("{model}", "{recipe}", "{target}", "{seed}"),
-    params:
-        spec=lambda w: stage_spec("robustness", w),
+    log:
+        "results/logs/robustness/{model}/{recipe}/{target}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/{model}/{recipe}/{target}/seed{seed}.tsv"
+    conda:
+        CONDA_ENV
     threads: threads_for("evaluate")
     resources:
         **resources_for("evaluate"),
-    conda:
-        CONDA_ENV
-    benchmark:
-        "results/benchmarks/robustness/{model}/{recipe}/{target}/seed{seed}.tsv"
-    log:
-        "results/logs/robustness/{model}/{recipe}/{target}/seed{seed}.log",
+    params:
+        spec=lambda w: stage_spec("robustness", w),
     shell:
         "exec python -m xstilts robustness --spec {params.spec:q} --threads {threads} "
         "> {log} 2>&1"
@@ -29,9 +29,7 @@ rule robustness:
 ROBUSTNESS_FILES = xgrid.robustness_files(config)
 # the studied recipes' entries (adversarial recipes are paired with their clean counterparts)
 ROBUSTNESS_RECIPES = {
-    r: RECIPES[r]
-    for m in config["models"]
-    for r in xcfg.study_recipes(config, "robustness", m)
+    r: RECIPES[r] for m in config["models"] for r in xcfg.study_recipes(config, "robustness", m)
 }
 
 
@@ -57,12 +55,12 @@ rule robustness_tables:
             subcategory="Figures",
             caption="../report/robustness.rst",
         ),
-    params:
-        recipes=lambda w: xcfg.canonical_json(ROBUSTNESS_RECIPES),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/robustness_tables.log",
+    conda:
+        CONDA_ENV
+    params:
+        recipes=lambda w: xcfg.canonical_json(ROBUSTNESS_RECIPES),
     shell:
         "python -m xstilts.studies.robustness --tables {output.tables:q} --figures {output.figures:q} "
         "--recipes {params.recipes:q} {input.files:q} > {log} 2>&1"

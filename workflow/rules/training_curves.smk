@@ -26,13 +26,13 @@ rule training_curves:
             )
             for group in TRAINING_CURVES
         ],
+    log:
+        "results/logs/training_curves.log",
+    conda:
+        CONDA_ENV
     params:
         out=lambda w: f"{xgrid.FIGURES}/training",
         groups=lambda w: xcfg.canonical_json(TRAINING_CURVES),
-    conda:
-        CONDA_ENV
-    log:
-        "results/logs/training_curves.log",
     shell:
         "python -m xstilts.analysis.training_curves --out {params.out:q} "
         "--groups {params.groups:q} > {log} 2>&1"
