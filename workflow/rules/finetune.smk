@@ -1,4 +1,7 @@
-# Stage (iii): fine-tuning on each target's English training data (early stopping on English dev).
+# Stage (iii): fine-tuning on each target's English training data (early stopping on English dev),
+# fused with the zero-shot evaluation of the new checkpoint on its own target (every language):
+# one job per checkpoint. Targets that share the checkpoint (MLQA: XQuAD's) are evaluated by the
+# evaluate rule.
 
 
 def finetune_spec(wildcards):
@@ -11,6 +14,7 @@ def finetune_spec(wildcards):
         out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
         scratch=xgrid.scratch_dir("finetune", w.model, w.recipe, w.target, w.seed),
         threads=threads_for("finetune"),
+        evaluate=[evaluate_parts(w)],
     )
 
 
@@ -19,7 +23,9 @@ rule finetune:
         data_input,
         encoder_input,
     output:
-        directory(xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}")),
+        model=directory(xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}")),
+        scores=xgrid.scores_file("{model}", "{recipe}", "{target}", "{seed}"),
+        predictions=directory(xgrid.predictions_dir("{model}", "{recipe}", "{target}", "{seed}")),
     wildcard_constraints:
         target=_alternatives(FINETUNED_TARGETS),
     params:

@@ -1,4 +1,8 @@
-"""Stage: one retrieval target (BUCC or Tatoeba) straight from an encoder (no training data).
+"""Stage: the retrieval targets (BUCC, Tatoeba) straight from one encoder (no training data).
+
+`spec["targets"]` lists the targets as `{"target", "out", "predictions"}`; the encoder is loaded
+once and each target's scores are written as soon as it is done (the workflow runs one job per
+checkpoint). Every target's data is loaded and checked before the encoder is.
 
 The layer is `retrieval_layer_for(spec["model"], L, spec["retrieval"]["layer"])`: the model
 entry's `retrieval_layer` > the global `retrieval.layer` > a known-model default > the middle-ish
@@ -80,18 +84,34 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 
 def run(spec: dict) -> None:
     setup(spec["threads"])
-    from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
-    from xstilts.submission import write_predictions
+    from xstilts.engine.retrieval import load_encoder, retrieval_layer_for
 
     source = source_of(spec)
-    task = task_of(spec, spec["target"])
-    problem = mining_source_error(task, source)
-    if problem:
-        raise DataError(problem)
+    if not spec.get("targets"):
+        raise DataError("retrieve: the spec lists no targets")
+    jobs = []
+    for job in spec["targets"]:
+        task = task_of(spec, job["target"])
+        problem = mining_source_error(task, source)
+        if problem:
+            raise DataError(problem)
+        inputs = _inputs(task, source)
+        if not inputs:
+            raise DataError(f"task '{task.name}': no languages given")
+        jobs.append((job, task, inputs))
     settings = spec["retrieval"]
     encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
-    inputs = _inputs(task, source)
+    for job, task, inputs in jobs:
+        _run_target(spec, job, task, inputs, encoder, layer)
+
+
+def _run_target(spec: dict, job: dict, task, inputs: dict, encoder, layer: int) -> None:
+    """Retrieve, score and write one target (`job`: its target, out and predictions)."""
+    from xstilts.engine.retrieval import bucc_report_split
+    from xstilts.submission import write_predictions
+
+    settings = spec["retrieval"]
     # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for
     # BUCC, else test only when every test gold is given (auto)
     report = "test"
@@ -99,13 +119,11 @@ def run(spec: dict) -> None:
         bench = spec.get("benchmark") or {}
         chosen = reported_split(bench, task.name) if bench.get("eval_split") else "auto"
         report = bucc_report_split(inputs) if chosen == "auto" else chosen
-    if not inputs:
-        raise DataError(f"task '{task.name}': no languages given")
     log.info("%s: layer %d of %d, %s pooling, %d languages", task.name, layer,
              encoder.num_layers, settings["pooling"], len(inputs))
     result = _retrieve_per_language(task, inputs, encoder, layer, settings, spec["threads"],
                                     report)
-    pred_root = Path(spec["predictions"]).parent
+    pred_root = Path(job["predictions"]).parent
     for lang, predictions in result["predictions"].items():
         write_predictions(task.name, lang, predictions, pred_root)
     extra = {k: result[k] for k in ("layer", "pooling", "num_layers", "layers") if k in result}
@@ -120,7 +138,7 @@ def run(spec: dict) -> None:
     elif report != "test":
         log.warning("%s: test gold withheld (download_data.sh deletes bucc2018/*test.gold): "
                     "reporting dev F1 at the dev-optimised threshold", task.name)
-    write_json(spec["out"], scores)
+    write_json(job["out"], scores)
     log.info("%s: done, %d languages scored on %s", task.name, len(scores["languages"]), report)
 
 
