@@ -18,7 +18,6 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-
 report: "workflow/report/workflow.rst"
 
 
@@ -39,6 +38,7 @@ include: "workflow/rules/fairness.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.aggregate.output,
         rules.figures.output,
@@ -47,4 +47,3 @@ rule all:
         rules.robustness_tables.output if ROBUSTNESS_FILES else [],
         rules.alignment_tables.output if ALIGNMENT_FILES else [],
         rules.fairness.output if config["fairness"]["enabled"] else [],
-    default_target: True

@@ -182,6 +182,15 @@ def test_schema_hparams_agree_with_the_engine():
         k for k, v in HPARAM_DEFAULTS.items() if isinstance(v, str) or k == "output")
 
 
+def test_schema_hparams_are_the_engines_config_hparams():
+    """Every hparam the engine accepts is a config key, except the few its callers set."""
+    from xstilts.engine.training import HPARAM_DEFAULTS
+
+    props = yaml.safe_load(Path(SCHEMA).read_text("utf-8"))["definitions"]["hparams"]["properties"]
+    assert cfg.ENGINE_ONLY_HPARAMS <= set(HPARAM_DEFAULTS)
+    assert set(props) == set(HPARAM_DEFAULTS) - cfg.ENGINE_ONLY_HPARAMS
+
+
 def test_resource_stages_are_the_rules_stages():
     import re
 

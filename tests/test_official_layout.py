@@ -356,6 +356,28 @@ def test_evaluate_stage_refuses_before_loading_the_model(blanked, tmp_path):
         evaluate.run(spec)
 
 
+def test_fused_finetune_refuses_withheld_gold_before_training(blanked, tmp_path):
+    """The fine-tuning job that also evaluates its checkpoint checks the test gold first: on the
+    official (blanked) XQuAD it stops with one line before training (the encoder, here a folder
+    that does not exist, is never opened, no model is written)."""
+    from xstilts.cli import main
+
+    bench = {"source": "xtreme_dir", "path": blanked["path"]}
+    evaluate = {"target": "xquad", "benchmark": bench, "model_path": str(tmp_path / "model"),
+                "ids": {"model": "m", "intermediate": "none", "seed": 1},
+                "out": str(tmp_path / "scores.json"),
+                "predictions": str(tmp_path / "pred" / "xquad")}
+    spec = {"target": "xquad", "benchmark": bench, "model_path": str(tmp_path / "no-encoder"),
+            "hparams": {}, "seed": 1, "out": str(tmp_path / "model"),
+            "scratch": str(tmp_path / "scratch"), "evaluate": [evaluate]}
+    assert main(["finetune", "--spec", json.dumps(spec)], allow_worker=False) == 1
+    assert not (tmp_path / "model").exists() and not (tmp_path / "scores.json").exists()
+    with pytest.raises(WithheldLabelsError, match=r"xquad/xquad\.en\.json.*blanks test labels"):
+        from xstilts.stages import finetune
+
+        finetune.run(spec)
+
+
 def test_all_zero_rule_is_for_real_test_files_only(tmp_path):
     """mini-XTREME never blanks: a tiny synthetic XCOPA test set may be all 0 by chance."""
     from xstilts.data.layout import write_canonical

@@ -87,13 +87,14 @@ def oracle(monkeypatch):
 def _run_stage(tmp_path: Path, target: str, langs: list[str], benchmark: dict) -> dict:
     from xstilts.stages import retrieve
 
-    spec = {"target": target, "benchmark": benchmark, "tasks": {target: {"languages": langs}},
+    spec = {"benchmark": benchmark, "tasks": {target: {"languages": langs}},
             "model_path": "oracle",
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 32,
                           "sweep_layers": False},
             "ids": {"model": "m", "intermediate": "none", "seed": 1},
-            "out": str(tmp_path / "scores" / target / "scores.json"),
-            "predictions": str(tmp_path / "pred" / target)}
+            "targets": [{"target": target,
+                         "out": str(tmp_path / "scores" / target / "scores.json"),
+                         "predictions": str(tmp_path / "pred" / target)}]}
     retrieve.run(spec)
     return json.loads((tmp_path / "scores" / target / "scores.json").read_text())
 

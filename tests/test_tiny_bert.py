@@ -380,13 +380,13 @@ def test_retrieve_stage_uses_the_resolved_layer(mini, tmp_path):
     from xstilts.stages import retrieve
 
     def run(tag: str, entry: dict | None, layer: int | None) -> dict:
-        spec = {"target": "tatoeba", "benchmark": {"source": "synthetic", "path": str(mini)},
+        spec = {"benchmark": {"source": "synthetic", "path": str(mini)},
                 "tasks": {}, "model_path": str(bert_encoder()),
                 "retrieval": {"layer": layer, "pooling": "mean", "max_length": 32,
                               "sweep_layers": False},
                 "ids": {"model": "tiny_bert", "intermediate": "none", "seed": 1},
-                "out": str(tmp_path / tag / "scores.json"),
-                "predictions": str(tmp_path / tag / "pred" / "tatoeba")}
+                "targets": [{"target": "tatoeba", "out": str(tmp_path / tag / "scores.json"),
+                             "predictions": str(tmp_path / tag / "pred" / "tatoeba")}]}
         if entry is not None:
             spec["model"] = entry
         retrieve.run(spec)

@@ -133,13 +133,16 @@ import json, os, pathlib, sys
 args = sys.argv[1:]
 if "--spec" in args:  # a stage: make its outputs, as if it had run
     spec = json.loads(args[args.index("--spec") + 1])
-    for key in ("out", "predictions"):
-        path = pathlib.Path(spec.get(key) or "")
-        if path.suffix:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("{{}}")
-        elif spec.get(key):
-            path.mkdir(parents=True, exist_ok=True)
+    # fused evaluations and retrieval targets have outputs of their own
+    parts = [spec, *spec.get("evaluate", []), *spec.get("targets", [])]
+    for part in [p for p in parts if isinstance(p, dict)]:
+        for key in ("out", "predictions"):
+            path = pathlib.Path(part.get(key) or "")
+            if path.suffix:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("{{}}")
+            elif part.get(key):
+                path.mkdir(parents=True, exist_ok=True)
 """
 
 
@@ -163,9 +166,10 @@ def test_changing_threads_reruns_nothing(tmp_path, monkeypatch):
     config = default_config()
     config["resources"] = {"default": {"threads": 1}}
     write_config(workdir, config)
-    # pretraining (the no-pretraining control), fine-tuning and evaluation: threads were in
-    # their specs
-    targets = [grid.base_model_dir("tiny_random"), grid.scores_file("tiny", "none", "xnli", 1)]
+    # pretraining (the no-pretraining control), fine-tuning (+ its fused evaluation) and the
+    # evaluation of a shared checkpoint (MLQA: XQuAD's): threads were in their specs
+    targets = [grid.base_model_dir("tiny_random"), grid.scores_file("tiny", "none", "xnli", 1),
+               grid.scores_file("tiny", "none", "mlqa", 1)]
     snakemake(workdir, *targets)
     # (the flag before the targets ends the option lists that would take them as values)
     params_only = ("--rerun-triggers", "params", "--dry-run", *targets)
@@ -175,4 +179,4 @@ def test_changing_threads_reruns_nothing(tmp_path, monkeypatch):
     assert planned_jobs(workdir, *params_only) == {}
     config["hparams"]["finetune"] = {**config["hparams"].get("finetune", {}), "lr": 1.0e-3}
     write_config(workdir, config)  # while a changed spec still reruns its jobs
-    assert planned_jobs(workdir, *params_only) == {"finetune": 1, "evaluate": 1}
+    assert planned_jobs(workdir, *params_only) == {"finetune": 2, "evaluate": 1}

@@ -301,6 +301,7 @@ def _finetune_spec(w):
         seed=int(w.seed),
         out=xgrid.finetune_dir(w.model, w.recipe, w.target, w.seed),
         scratch=xgrid.scratch_dir("finetune", w.model, w.recipe, w.target, w.seed),
+        evaluate=[_evaluate_spec(w)],  # fused: the new checkpoint on its own target
     )
 
 
@@ -319,7 +320,6 @@ def _evaluate_spec(w):
 
 def _retrieve_spec(w):
     return dict(
-        target=w.target,
         benchmark=benchmark_spec(),
         tasks=task_overrides(),
         upstream=upstream(w.model, w.recipe),
@@ -327,8 +327,14 @@ def _retrieve_spec(w):
         retrieval=dict(config["retrieval"]),
         model=model_slice(w.model),
         ids=ids(w),
-        out=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
-        predictions=xgrid.predictions_dir(w.model, w.recipe, w.target, w.seed),
+        targets=[
+            dict(
+                target=t,
+                out=xgrid.scores_file(w.model, w.recipe, t, w.seed),
+                predictions=xgrid.predictions_dir(w.model, w.recipe, t, w.seed),
+            )
+            for t in RETRIEVAL_TARGETS
+        ],
     )
 
 

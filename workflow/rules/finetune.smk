@@ -1,4 +1,7 @@
-# Stage (iii): fine-tuning on each target's English training data (early stopping on English dev).
+# Stage (iii): fine-tuning on each target's English training data (early stopping on English dev),
+# fused with the zero-shot evaluation of the new checkpoint on its own target (every language):
+# one job per checkpoint. Targets that share the checkpoint (MLQA: XQuAD's) are evaluated by the
+# evaluate rule.
 
 
 rule finetune:
@@ -6,20 +9,22 @@ rule finetune:
         data_input,
         encoder_input,
     output:
-        directory(xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}")),
+        model=directory(xgrid.finetune_dir("{model}", "{recipe}", "{target}", "{seed}")),
+        scores=xgrid.scores_file("{model}", "{recipe}", "{target}", "{seed}"),
+        predictions=directory(xgrid.predictions_dir("{model}", "{recipe}", "{target}", "{seed}")),
+    log:
+        "results/logs/finetune/{model}/{recipe}/{target}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/finetune/{model}/{recipe}/{target}/seed{seed}.tsv"
     wildcard_constraints:
         target=_alternatives(FINETUNED_TARGETS),
-    params:
-        spec=lambda w: stage_spec("finetune", w),
+    conda:
+        CONDA_ENV
     threads: threads_for("finetune")
     resources:
         **resources_for("finetune"),
-    conda:
-        CONDA_ENV
-    benchmark:
-        "results/benchmarks/finetune/{model}/{recipe}/{target}/seed{seed}.tsv"
-    log:
-        "results/logs/finetune/{model}/{recipe}/{target}/seed{seed}.log",
+    params:
+        spec=lambda w: stage_spec("finetune", w),
     shell:
         "exec python -m xstilts finetune --spec {params.spec:q} --threads {threads} "
         "--runtime-min {resources.runtime:q} > {log} 2>&1"

@@ -77,20 +77,33 @@ def reported_split_name(splits: dict[str, str]) -> str:
     return names.pop() if len(names) == 1 else "mixed"
 
 
-def run(spec: EvaluateSpec | dict, job: Job = DEFAULT_JOB) -> None:
-    spec = EvaluateSpec.parse(spec)
-    setup(job.threads)
-    from xstilts.analysis.submission import write_labels, write_predictions
+def check(spec: EvaluateSpec) -> dict[str, tuple[Any, str]]:
+    """Every language's test data (dataset, split) of `spec`'s target, its gold checked (a
+    withheld split raises `WithheldLabelsError` before any model is loaded or trained)."""
     from xstilts.data.load import load_reported
     from xstilts.data.withheld import reported_split
-    from xstilts.engine.predict import Predictor
 
     source = source_of(spec.benchmark)
     task = task_of(spec, spec.target)
     choice = reported_split(spec.benchmark, task.name)
-    langs = languages_of(task, source)
+    return {lang: load_reported(task, lang, source, choice) for lang in languages_of(task, source)}
+
+
+def run(spec: EvaluateSpec | dict, job: Job = DEFAULT_JOB,
+        loaded: dict[str, tuple[Any, str]] | None = None) -> None:
+    """Score `spec.model_path` on every language; `loaded`: `check(spec)`'s result, if the
+    caller already has it (the fused fine-tuning job checks before training)."""
+    spec = EvaluateSpec.parse(spec)
+    setup(job.threads)
+    from xstilts.analysis.submission import write_labels, write_predictions
+    from xstilts.engine.predict import Predictor
+
+    source = source_of(spec.benchmark)
+    task = task_of(spec, spec.target)
     # every language's gold is checked before the model is loaded: a withheld split costs nothing
-    loaded = {lang: load_reported(task, lang, source, choice) for lang in langs}
+    if loaded is None:
+        loaded = check(spec)
+    langs = list(loaded)
     predictor = Predictor(task, spec.model_path, threads=job.threads)
     pred_root = Path(spec.predictions).parent
     scores: dict[str, dict[str, float]] = {}

@@ -1,4 +1,8 @@
-"""Stage: one retrieval target (BUCC or Tatoeba) straight from an encoder (no training data).
+"""Stage: the retrieval targets (BUCC, Tatoeba) straight from one encoder (no training data).
+
+`spec.targets` lists the targets as `{"target", "out", "predictions"}`; the encoder is loaded
+once and each target's scores are written as soon as it is done (the workflow runs one job per
+checkpoint). Every target's data is loaded and checked before the encoder is.
 
 The layer is `retrieval_layer_for(spec.model, L, spec.retrieval["layer"])`: the model
 entry's `retrieval_layer` > the global `retrieval.layer` > a known-model default > the middle-ish
@@ -82,18 +86,32 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
     spec = RetrieveSpec.parse(spec)
     setup(job.threads)
-    from xstilts.analysis.submission import write_predictions
-    from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
+    from xstilts.engine.retrieval import load_encoder, retrieval_layer_for
 
     source = source_of(spec.benchmark)
-    task = task_of(spec, spec.target)
-    problem = mining_source_error(task, source)
-    if problem:
-        raise DataError(problem)
-    settings = spec.retrieval
+    todo = []
+    for entry in spec.targets:
+        task = task_of(spec, entry["target"])
+        problem = mining_source_error(task, source)
+        if problem:
+            raise DataError(problem)
+        inputs = _inputs(task, source)
+        if not inputs:
+            raise DataError(f"task '{task.name}': no languages given")
+        todo.append((entry, task, inputs))
     encoder = load_encoder(spec.model_path, spec.device, spec.precision)
-    layer = retrieval_layer_for(spec.model, encoder.num_layers, settings.get("layer"))
-    inputs = _inputs(task, source)
+    layer = retrieval_layer_for(spec.model, encoder.num_layers, spec.retrieval.get("layer"))
+    for entry, task, inputs in todo:
+        _run_target(spec, job, entry, task, inputs, encoder, layer)
+
+
+def _run_target(spec: RetrieveSpec, job: Job, entry: dict, task, inputs: dict, encoder,
+                layer: int) -> None:
+    """Retrieve, score and write one target (`entry`: its target, out and predictions)."""
+    from xstilts.analysis.submission import write_predictions
+    from xstilts.engine.retrieval import bucc_report_split
+
+    settings = spec.retrieval
     # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for
     # BUCC, else test only when every test gold is given (auto)
     report = "test"
@@ -101,12 +119,10 @@ def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
         bench = spec.benchmark
         chosen = reported_split(bench, task.name) if bench.get("eval_split") else "auto"
         report = bucc_report_split(inputs) if chosen == "auto" else chosen
-    if not inputs:
-        raise DataError(f"task '{task.name}': no languages given")
     log.info("%s: layer %d of %d, %s pooling, %d languages", task.name, layer,
              encoder.num_layers, settings["pooling"], len(inputs))
     result = _retrieve_per_language(task, inputs, encoder, layer, settings, job.threads, report)
-    pred_root = Path(spec.predictions).parent
+    pred_root = Path(entry["predictions"]).parent
     for lang, predictions in result["predictions"].items():
         write_predictions(task.name, lang, predictions, pred_root)
     extra = {k: result[k] for k in ("layer", "pooling", "num_layers", "layers") if k in result}
@@ -121,7 +137,7 @@ def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
     elif report != "test":
         log.warning("%s: test gold withheld (download_data.sh deletes bucc2018/*test.gold): "
                     "reporting dev F1 at the dev-optimised threshold", task.name)
-    write_json(spec.out, scores)
+    write_json(entry["out"], scores)
     log.info("%s: done, %d languages scored on %s", task.name, len(scores["languages"]), report)
 
 

@@ -196,8 +196,23 @@ class FinetuneSpec(StageSpec):
     seed: int
     out: str
     scratch: str
+    evaluate: list[dict] = field(default_factory=list)
     upstream: dict = field(default_factory=dict)
     tasks: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        super().check()
+        self.evaluations()
+
+    def evaluations(self) -> list[EvaluateSpec]:
+        """The fused evaluations of the new checkpoint (`evaluate`: evaluate specs)."""
+        out = []
+        for i, item in enumerate(self.evaluate):
+            try:
+                out.append(EvaluateSpec.from_json(item))
+            except ConfigError as err:
+                raise ConfigError(f"finetune spec: key 'evaluate[{i}]': {err}") from err
+        return out
 
 
 @dataclass(frozen=True)
@@ -218,16 +233,15 @@ class EvaluateSpec(StageSpec):
 
 @dataclass(frozen=True)
 class RetrieveSpec(StageSpec):
-    """BUCC or Tatoeba straight from the encoder `model_path` (see `stages.retrieve`)."""
+    """BUCC and Tatoeba straight from the encoder `model_path` (see `stages.retrieve`);
+    `targets`: [{target, out, predictions}]."""
 
     stage: ClassVar[str] = "retrieve"
-    target: str
     benchmark: dict
     model_path: str
     retrieval: dict
     ids: dict
-    out: str
-    predictions: str
+    targets: list[dict]
     model: dict = field(default_factory=dict)
     device: str | None = None
     precision: str | None = None
@@ -239,6 +253,15 @@ class RetrieveSpec(StageSpec):
         missing = [k for k in ("pooling", "max_length", "sweep_layers") if k not in self.retrieval]
         if missing:
             raise ConfigError(f"retrieve spec: key 'retrieval' has no {missing}")
+        if not self.targets:
+            raise ConfigError("retrieve spec: key 'targets' lists no targets")
+        for i, entry in enumerate(self.targets):
+            wrong = [k for k in ("target", "out", "predictions")
+                     if not isinstance(entry.get(k), str) or not entry[k]]
+            unknown = sorted(set(entry) - {"target", "out", "predictions"})
+            if wrong or unknown:
+                raise ConfigError(f"retrieve spec: key 'targets[{i}]' needs strings target, "
+                                  f"out, predictions (missing/wrong {wrong}, unknown {unknown})")
 
 
 @dataclass(frozen=True)
