@@ -8,8 +8,8 @@ The documents hold generated blocks between markers
 
 and this script rewrites each block it knows from a run's `results/` folder (any folder: the
 default grid's, a test workflow's, a cluster run's); blocks whose inputs the run lacks say so.
-The `dag` block is the job count of `snakemake -n` for the repository's config.yaml (no run
-needed). Prints a table of the blocks it wrote.
+The `dag` block is the job count of `snakemake -n` for the repository's config.yaml and with
+config/studies.yaml (no run needed). Prints a table of the blocks it wrote.
 
     python benchmarks/readme_numbers.py --results results            (rewrite README and docs)
     python benchmarks/readme_numbers.py --results results --check    (exit 1 if out of date)
@@ -85,19 +85,27 @@ class Run:
 
 # ---------------------------------------------------------------------------- blocks
 
-def dag_block(_: Run) -> str:
-    """Jobs of the default grid: `snakemake -n` on config.yaml in an empty directory."""
+def planned_total(*configfiles: Path) -> int:
+    """Jobs of `snakemake -n` with these config files (merged in order) in an empty directory."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-             "--directory", tmp, "--configfile", str(REPO / "config.yaml"), "--cores", "1",
+             "--directory", tmp, "--configfile", *map(str, configfiles), "--cores", "1",
              "--dry-run", "--quiet", "rules"], capture_output=True, text=True, timeout=600)
     match = re.search(r"^total\s+(\d+)$", proc.stdout + proc.stderr, re.M)
     if proc.returncode or not match:
         raise SystemExit(f"snakemake -n failed:\n{proc.stdout}\n{proc.stderr}")
-    return f"The default grid is **{match.group(1)} jobs** (`snakemake -n`).\n"
+    return int(match.group(1))
+
+
+def dag_block(_: Run) -> str:
+    """Jobs of the default grid (config.yaml) and with the studies overlay."""
+    default = planned_total(REPO / "config.yaml")
+    studies = planned_total(REPO / "config.yaml", REPO / "config" / "studies.yaml")
+    return (f"The default grid is **{default} jobs** (`snakemake -n`); with the studies "
+            f"overlay `config/studies.yaml` it is **{studies} jobs**.\n")
 
 
 def _wall_minutes(run: Run) -> float | None:

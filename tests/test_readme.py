@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from test_aggregate import write_grid
-from workflow_utils import default_config, planned_jobs, write_config
+from workflow_utils import default_config, planned_jobs, studies_config, write_config
 
 from xstilts.analysis.scores import collect, write_tables
 from xstilts.cli import STAGES
@@ -109,10 +109,11 @@ def test_named_paths_and_links_exist(doc):
 
 def test_job_count_is_snakemake_dry_run(tmp_path):
     blocks = dict(BLOCK.findall((REPO / "README.md").read_text(encoding="utf-8")))
-    match = re.search(r"\*\*(\d+) jobs\*\*", blocks["dag"])
-    assert match, blocks["dag"]
-    write_config(tmp_path, default_config())
-    assert int(match.group(1)) == sum(planned_jobs(tmp_path).values())
+    counts = re.findall(r"\*\*(\d+) jobs\*\*", blocks["dag"])
+    assert len(counts) == 2, blocks["dag"]
+    for count, config in zip(counts, (default_config(), studies_config()), strict=True):
+        write_config(tmp_path, config)
+        assert int(count) == sum(planned_jobs(tmp_path).values())
 
 
 def test_readme_states_the_grid_and_torch_facts():
@@ -185,3 +186,5 @@ def test_catalog_files_are_consistent():
     assert (REPO / "config" / "README.md").is_file()
     test_config = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text("utf-8"))
     assert set(test_config) <= set(default_config()) | {"tasks"}
+    test_studies = yaml.safe_load((REPO / ".test" / "config" / "studies.yaml").read_text("utf-8"))
+    assert set(test_studies) <= set(studies_config())

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from workflow_utils import REPO, default_config, write_config
+from workflow_utils import REPO, default_config, studies_config, write_config
 
 SOURCES = sorted([*(REPO / "src").rglob("*.py"), *(REPO / "workflow").rglob("*.smk"),
                   REPO / "Snakefile"])
@@ -155,7 +155,7 @@ def test_custom_model_code_is_never_imported(hostile_models, loader):
 def test_every_wildcard_is_constrained(tmp_path):
     """Load the workflow with Snakemake's API: each rule's wildcards have a constraint (global
     or per rule) that rejects path separators, traversal and shell metacharacters."""
-    write_config(tmp_path, default_config())
+    write_config(tmp_path, studies_config())  # every rule, the studies' included
     script = f"""
 import json, sys
 from pathlib import Path
@@ -201,11 +201,12 @@ def test_shell_commands_quote_every_config_value():
 
 
 def _hostile_config() -> dict:
-    config = default_config()
+    config = studies_config()  # the studies' rules too
     config["benchmark"] = {"source": "xtreme_dir", "path": EVIL, "ccg_path": EVIL}
     config["models"] = {"m": {"init": "path", "path": EVIL, "recipes": ["none"]}}
     config["intermediate"] = {}
-    config["targets"] = ["xnli", "tatoeba"]
+    config["targets"] = ["xnli", "xquad", "mlqa", "tatoeba"]
+    config["robustness"]["targets"] = ["xnli"]
     return config
 
 
@@ -232,9 +233,10 @@ def _dry_run_commands(workdir: Path, snakefile: Path) -> list[str]:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commands = [x.split("Shell command: ", 1)[1] for x in (proc.stdout + proc.stderr).splitlines()
                 if x.startswith("Shell command: ") and x != "Shell command: None"]
-    # finetune, evaluate, retrieve, aggregate, figures, training_curves, and the studies:
-    # perturb, robustness, alignment, robustness_tables, alignment_tables, fairness
-    assert len(commands) == 12, proc.stdout
+    # finetune (xnli, xquad; each evaluates its checkpoint), evaluate (mlqa), retrieve,
+    # aggregate, figures, training_curves, and the studies: perturb, robustness, alignment,
+    # robustness_tables, alignment_tables, fairness
+    assert len(commands) == 13, proc.stdout
     return commands
 
 
@@ -246,21 +248,25 @@ def hostile_commands(tmp_path_factory) -> tuple[Path, list[str]]:
 
 def test_config_strings_reach_the_spec_verbatim(hostile_commands):
     _, commands = hostile_commands
-    specs = {}
+    specs = []
     for command in commands:
         tokens = shlex.split(command)
         if "--spec" in tokens:
             at = tokens.index("--spec")
-            specs[tokens[at - 1]] = json.loads(tokens[at + 1])
-    assert len(specs) == 7
-    with_data = [spec for spec in specs.values() if "benchmark" in spec]  # fairness: results only
-    assert len(with_data) == 6
+            specs.append((tokens[at - 1], json.loads(tokens[at + 1])))
+    assert len(specs) == 8
+    with_data = [spec for _, spec in specs if "benchmark" in spec]  # fairness: results only
+    assert len(with_data) == 7
+    with_data += [sub for _, spec in specs for sub in spec.get("evaluate", [])]  # fused jobs'
+    assert len(with_data) == 9
     for spec in with_data:
         assert spec["benchmark"]["path"] == EVIL and spec["benchmark"]["ccg_path"] == EVIL
     # the base model `m` is loaded from its (hostile) path; evaluate and robustness load the
     # fine-tuned model
-    for stage in ("finetune", "retrieve", "alignment"):
-        assert specs[stage]["model_path"] == EVIL, stage
+    loads_base = [spec for stage, spec in specs if stage in ("finetune", "retrieve", "alignment")]
+    assert len(loads_base) == 4  # finetune xnli and xquad, retrieve, alignment
+    for spec in loads_base:
+        assert spec["model_path"] == EVIL, spec
 
 
 def test_printed_commands_run_without_shell_injection(hostile_commands, tmp_path):

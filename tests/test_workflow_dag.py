@@ -7,7 +7,14 @@ import os
 import shutil
 
 import pytest
-from workflow_utils import default_config, fake_finished_run, planned_jobs, snakemake, write_config
+from workflow_utils import (
+    default_config,
+    fake_finished_run,
+    planned_jobs,
+    snakemake,
+    studies_config,
+    write_config,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,24 +44,49 @@ def finished(finished_template, tmp_path):
 
 
 def _checkpoints(config: dict) -> int:
-    """(model, recipe) pairs of the default grid: tiny runs every recipe (none included),
-    tiny_bert its listed ones, the no-pretraining control only `none`."""
+    """(model, recipe) pairs of the grid: tiny runs every recipe (none included), tiny_bert
+    (config/studies.yaml) its listed ones, the no-pretraining control only `none`."""
     recipes = len(config["intermediate"]) + 1
-    return recipes + len(config["models"]["tiny_bert"]["recipes"]) + 1
+    bert = config["models"].get("tiny_bert", {}).get("recipes", [])
+    return recipes + len(bert) + 1
 
 
-def test_default_grid_is_whole(tmp_path):
+PAPER_RECIPES = {"anli_plus", "mnli", "qqp", "squad_v2", "squad_v1", "hellaswag", "ccg",
+                 "cosmosqa", "commonsenseqa", "multitask", "anli_plus_mlm",
+                 "anli_plus_translated"}
+XTREME = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
+
+
+def test_default_grid_is_the_papers_grid_in_miniature(tmp_path):
+    """The 9 intermediate tasks + multi-task + MLM + translated (+ none) x XTREME's 9 targets
+    for the shipped model, the no-pretraining control on `none`; no study. Fused jobs: one
+    fine-tuning job per checkpoint and trained target evaluates it (MLQA reuses XQuAD's
+    checkpoint in an evaluate job), one retrieval job per checkpoint for BUCC and Tatoeba."""
     config = default_config()
+    assert set(config["intermediate"]) == PAPER_RECIPES and config["targets"] == XTREME
+    assert {m: e["recipes"] for m, e in config["models"].items()} == {
+        "tiny": "all", "tiny_random": ["none"]}
+    write_config(tmp_path, config)
+    jobs = planned_jobs(tmp_path)
+    checkpoints = _checkpoints(config)
+    assert checkpoints == 14
+    assert jobs == {
+        "generate_benchmark": 1, "pretrain": 1, "labels": 9, "intermediate": 12,
+        "finetune": 6 * checkpoints, "evaluate": checkpoints, "retrieve": checkpoints,
+        "aggregate": 1, "figures": 1, "training_curves": 1, "all": 1}
+
+
+def test_studies_overlay_adds_the_second_model_targets_recipes_and_studies(tmp_path):
+    config = studies_config()
     write_config(tmp_path, config)
     jobs = planned_jobs(tmp_path)
     checkpoints = _checkpoints(config)
     bert = config["models"]["tiny_bert"]["recipes"]
     assert jobs["intermediate"] == len(config["intermediate"]) + len(bert) - 1
-    # 9 fine-tuned targets' evaluations, XQuAD and MLQA from one SQuAD v1.1 checkpoint;
-    # BUCC and Tatoeba: one retrieval job each per checkpoint (a BUCC failure spares Tatoeba)
+    # 8 fine-tuned targets (XTREME's 7 trained ones, XCOPA, sentiment; MLQA shares XQuAD's)
     assert jobs["finetune"] == 8 * checkpoints
-    assert jobs["evaluate"] == 9 * checkpoints
-    assert jobs["retrieve"] == 2 * checkpoints
+    assert jobs["evaluate"] == checkpoints
+    assert jobs["retrieve"] == checkpoints
     assert jobs["alignment"] == checkpoints
     assert jobs["pretrain"] == 1  # the control; tiny and tiny_bert are shipped in assets/models
     # the perturbation suite once per robustness target; robustness per listed checkpoint
@@ -75,14 +107,11 @@ def test_adding_a_target_runs_only_its_jobs(finished):
     jobs = planned_jobs(workdir)
     checkpoints = _checkpoints(config)
     assert jobs == {
-        "finetune": checkpoints,
-        "evaluate": checkpoints,
+        "finetune": checkpoints,  # fine-tuning and evaluation in one job
         "labels": 1,
         "aggregate": 1,
         "figures": 1,
         "training_curves": 1,
-        "alignment_tables": 1,  # change vs transfer gain reads the scores
-        "fairness": 1,
         "all": 1,
     }
 
@@ -99,7 +128,8 @@ def test_mlqa_shares_the_xquad_checkpoint_unless_its_hparams_differ(finished):
     write_config(workdir, config)
     own = planned_jobs(workdir, "--forceall")
     assert own["finetune"] == shared["finetune"] + checkpoints
-    assert own["evaluate"] == shared["evaluate"]
+    assert shared["evaluate"] == checkpoints
+    assert "evaluate" not in own  # MLQA's own fine-tuning job evaluates it
 
 
 def test_adding_an_intermediate_task_runs_only_its_jobs(finished):
@@ -109,15 +139,12 @@ def test_adding_an_intermediate_task_runs_only_its_jobs(finished):
     jobs = planned_jobs(workdir)
     assert jobs == {
         "intermediate": 1,
-        "finetune": 7,
-        "evaluate": 8,
-        "retrieve": 2,  # BUCC and Tatoeba
-        "alignment": 1,
+        "finetune": 5,  # XTREME's fine-tuned targets but TyDiQA (each job evaluates too)
+        "evaluate": 1,  # MLQA with XQuAD's checkpoint
+        "retrieve": 1,  # BUCC and Tatoeba
         "aggregate": 1,
         "figures": 1,
         "training_curves": 1,
-        "alignment_tables": 1,
-        "fairness": 1,
         "all": 1,
     }
 

@@ -1,9 +1,12 @@
-"""The workflow end to end on a small slice of the default grid, run for real on CPU.
+"""The workflow end to end on a small slice of the default grid, run for real on CPU, and the
+studies overlay on it.
 
 One tiny model pretrained for a few steps, recipes `none` and `mnli`, targets XNLI (classification),
 PAN-X (tagging), TyDiQA (QA) and Tatoeba (retrieval), on a small mini-XTREME. Checks every stage's
 outputs, that a finished run has nothing to do, that figures are regenerated from the tables
-alone, and that the score table is identical when the run is repeated from scratch.
+alone, and that the score table is identical when the run is repeated from scratch; then that
+the small studies overlay (.test/config/studies.yaml) on the finished slice runs only the
+studies' jobs and writes their outputs.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from workflow_utils import planned_jobs, snakemake, write_config
+from workflow_utils import merged_config, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
 TARGETS = ["xnli", "panx", "tydiqa", "tatoeba"]
 TEST_CONFIG = Path(__file__).resolve().parents[1] / ".test" / "config" / "config.yaml"
+TEST_STUDIES = TEST_CONFIG.with_name("studies.yaml")
+STUDY_JOBS = {"perturb": 2, "robustness": 4, "alignment": 2, "robustness_tables": 1,
+              "alignment_tables": 1, "fairness": 1, "all": 1}
 
 
 def small_config() -> dict:
@@ -34,6 +40,17 @@ def finished_run(tmp_path_factory):
     write_config(workdir, small_config())
     snakemake(workdir, "--cores", "2", timeout=900)
     return workdir
+
+
+@pytest.fixture(scope="module")
+def studies_run(finished_run, tmp_path_factory):
+    """The finished slice with the studies overlay: only the studies' jobs are planned."""
+    workdir = tmp_path_factory.mktemp("studies") / "run"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    write_config(workdir, merged_config(TEST_CONFIG, TEST_STUDIES))
+    planned = planned_jobs(workdir)
+    snakemake(workdir, "--cores", "2", timeout=900)
+    return workdir, planned
 
 
 def test_every_stage_wrote_its_outputs(finished_run):
@@ -57,8 +74,16 @@ def test_every_stage_wrote_its_outputs(finished_run):
         assert (results / "figures" / f"{name}.png").stat().st_size > 1000
 
 
-def test_research_studies_wrote_their_outputs(finished_run):
+def test_default_slice_runs_no_study(finished_run):
     results = finished_run / "results"
+    for folder in ("perturbed", "robustness", "alignment", "fairness"):
+        assert not (results / folder).exists(), folder
+
+
+def test_research_studies_wrote_their_outputs(studies_run):
+    workdir, planned = studies_run
+    assert planned == STUDY_JOBS  # the grid's checkpoints and scores are reused
+    results = workdir / "results"
     manifest = json.loads((results / "perturbed" / "xnli" / "manifest.json").read_text())
     assert {(s["op"], s["severity"]) for s in manifest["sets"]} == {("char", 0.3),
                                                                     ("code_switch", 0.3)}
@@ -103,10 +128,9 @@ def test_hparam_change_reruns_only_its_target(finished_run, tmp_path):
     config = small_config()
     config["hparams"]["targets"]["xnli"] = {"lr": 1.0e-3}
     write_config(workdir, config)
-    assert planned_jobs(workdir) == {"finetune": 2, "evaluate": 2, "robustness": 2,
-                                     "aggregate": 1, "figures": 1, "training_curves": 1,
-                                     "robustness_tables": 1, "alignment_tables": 1,
-                                     "fairness": 1, "all": 1}
+    # one job per recipe fine-tunes XNLI and evaluates the checkpoint
+    assert planned_jobs(workdir) == {"finetune": 2, "aggregate": 1, "figures": 1,
+                                     "training_curves": 1, "all": 1}
 
 
 def test_repeated_run_gives_identical_scores(finished_run, tmp_path):
@@ -118,9 +142,10 @@ def test_repeated_run_gives_identical_scores(finished_run, tmp_path):
     assert (workdir / "results" / "tables" / "tidy.csv").read_text() == first
 
 
-def test_html_report_has_figures_and_tables(finished_run):
-    snakemake(finished_run, "--report", "report.html")
-    report = (finished_run / "report.html").read_text(encoding="utf-8", errors="replace")
+def test_html_report_has_figures_and_tables(studies_run):
+    workdir, _ = studies_run
+    snakemake(workdir, "--report", "report.html")
+    report = (workdir / "report.html").read_text(encoding="utf-8", errors="replace")
     for name in ("improvement_heatmap.png", "xtreme_average.png", "xtreme.csv",
                  "robustness_mean.png", "fairness", "finetune_tiny_xnli.png"):
         assert name in report

@@ -22,6 +22,22 @@ def default_config() -> dict:
     return yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
 
 
+def merged_config(*paths: Path) -> dict:
+    """Config files merged in order as `--configfile a b` merges them (nested keys merge,
+    lists are replaced): e.g. config.yaml + config/studies.yaml."""
+    from snakemake.utils import update_config
+
+    config: dict = {}
+    for path in paths:
+        update_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return config
+
+
+def studies_config() -> dict:
+    """The default grid with the opt-in studies overlay (config/studies.yaml)."""
+    return merged_config(REPO / "config.yaml", REPO / "config" / "studies.yaml")
+
+
 def snakemake(
     workdir: Path, *args: str, check: bool = True, timeout: int = 300
 ) -> subprocess.CompletedProcess:
