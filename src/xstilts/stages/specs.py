@@ -282,6 +282,20 @@ class PerturbSpec(StageSpec):
     upstream: dict = field(default_factory=dict)
     tasks: dict = field(default_factory=dict)
 
+    def check(self) -> None:
+        super().check()
+        if not self.operations:
+            raise ConfigError("perturb spec: key 'operations' lists no operation")
+        if not self.severities or any(not 0.0 <= s <= 1.0 for s in self.severities):
+            raise ConfigError(f"perturb spec: key 'severities' must be numbers in [0, 1], got "
+                              f"{self.severities}")
+        if self.max_examples is not None and self.max_examples < 1:
+            raise ConfigError(f"perturb spec: key 'max_examples' must be a positive integer or "
+                              f"null, got {self.max_examples}")
+        if "subword" in self.operations and not self.tokenizer:
+            raise ConfigError("perturb spec: operation 'subword' needs key 'tokenizer' (a local "
+                              "folder)")
+
 
 @dataclass(frozen=True)
 class RobustnessSpec(StageSpec):
