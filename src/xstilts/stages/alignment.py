@@ -106,7 +106,8 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
     """Run the stage; `perturbations` (name -> callable) replaces spec["perturbations"]."""
     threads = int(spec.get("threads", 1))
     setup(threads)
-    from xstilts.engine.retrieval import default_layer, load_encoder
+    from xstilts.engine.retrieval import load_encoder
+    from xstilts.grid.layers import default_layer
     from xstilts.studies.alignment.measure import alignment_metrics, pairs_split, parallel_pairs
     from xstilts.tasks.registry import get_task
 
