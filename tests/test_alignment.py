@@ -339,10 +339,10 @@ def _scores() -> pd.DataFrame:
 
 
 def test_alignment_frame_change_gain_and_correlation(tmp_path):
-    from xstilts.studies.alignment.figures import (
+    from xstilts.studies.alignment.tables import (
         alignment_change as change_frame,
     )
-    from xstilts.studies.alignment.figures import (
+    from xstilts.studies.alignment.tables import (
         change_vs_gain,
         correlation_table,
         read_alignment,
@@ -375,7 +375,7 @@ def test_alignment_frame_change_gain_and_correlation(tmp_path):
 
 
 def test_correlation_without_scipy(monkeypatch):
-    from xstilts.studies.alignment.figures import correlation
+    from xstilts.studies.alignment.tables import correlation
 
     x, y = [1.0, 2.0, 3.0, 4.0, 10.0], [2.0, 1.0, 4.0, 3.0, 5.0]
     with_scipy = correlation(x, y)
@@ -395,7 +395,7 @@ def _check_image(path: Path) -> None:
 
 
 def test_outputs_are_written(tmp_path):
-    from xstilts.studies.alignment.figures import main
+    from xstilts.studies.alignment.report import main
 
     files = _alignment_files(tmp_path)
     scores_csv = tmp_path / "tidy.csv"
@@ -422,7 +422,7 @@ def test_outputs_are_written(tmp_path):
 
 
 def test_bad_alignment_files_name_the_key(tmp_path):
-    from xstilts.studies.alignment.figures import read_alignment
+    from xstilts.studies.alignment.tables import read_alignment
 
     good = _alignment_files(tmp_path)[0]
     raw = json.loads(good.read_text())

@@ -15,7 +15,6 @@ from xstilts.engine.retrieval import (
     bucc_candidates,
     bucc_f1,
     bucc_optimize_threshold,
-    default_layer,
     embed,
     embed_all_layers,
     knn,
@@ -25,6 +24,7 @@ from xstilts.engine.retrieval import (
     run_retrieval,
     tatoeba_accuracy,
 )
+from xstilts.grid.layers import default_layer
 
 # ----------------------------------------------------------------------------- hand-made cases
 

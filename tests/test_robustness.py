@@ -188,7 +188,7 @@ def test_figures_write_png_and_pdf(frame, tmp_path):
 
 
 def test_command_line_writes_tables_and_figures(frame, tmp_path):
-    from xstilts.studies.robustness.tables import main
+    from xstilts.studies.robustness.report import main
 
     files = sorted(str(p) for p in tmp_path.glob("*.json"))
     recipes = {"anli_plus": {"tasks": ["anli_plus"]},

@@ -12,15 +12,12 @@ import pytest
 import torch
 from test_engine_common import SIZE, SPECS, _tmpdir, dataset, texts
 
+from xstilts.engine.collate import make_collator
 from xstilts.engine.featurize import featurize
 from xstilts.engine.modeling import MultiTaskModel, build_model, save_encoder
 from xstilts.engine.predict import Predictor
-from xstilts.engine.retrieval import (
-    KNOWN_RETRIEVAL_LAYERS,
-    default_layer,
-    retrieval_layer_for,
-)
-from xstilts.engine.training import TrainTask, make_collator, train
+from xstilts.engine.training import TrainTask, train
+from xstilts.grid.layers import KNOWN_RETRIEVAL_LAYERS, default_layer, retrieval_layer_for
 
 HP = {"lr": 5e-3, "batch_size": 8, "max_length": 64, "doc_stride": 16, "warmup_ratio": 0.0,
       "logging": 10, "save_every": 1000}

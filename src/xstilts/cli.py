@@ -34,7 +34,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
     errors: list[type[BaseException]] = [ArtifactError, ConfigError, DataError, RegistryError]
     from xstilts.engine.signals import Preempted
-    from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
+    from xstilts.engine.stops import NonFiniteLossError, TimeBudgetExceeded
 
     errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
     errors.append(OSError)  # disk full, permissions, a file where a folder should be: names it
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
         return 2
     budget = None
     if getattr(args, "runtime_min", None) is not None:
-        from xstilts.engine.training import TimeBudget
+        from xstilts.engine.stops import TimeBudget
 
         try:
             budget = TimeBudget.from_runtime(args.runtime_min, start=started)

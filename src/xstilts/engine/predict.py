@@ -134,8 +134,8 @@ def predict_with_model(task: TaskSpec, model: Any, tokenizer: Any, ds: Any,
 
     `features`: `eval_features(...)` of `ds`, if already computed (dev sets during training).
     """
+    from xstilts.engine.collate import make_collator
     from xstilts.engine.qa import postprocess_qa
-    from xstilts.engine.training import make_collator
 
     hp = {**DEFAULTS, **(hparams or {})}
     if len(ds) == 0:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.schema import DataError
+from xstilts.io.errors import DataError
 
 RUN_KEYS = ("model", "intermediate", "seed", "target")
 

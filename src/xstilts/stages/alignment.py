@@ -107,7 +107,8 @@ def run(spec: AlignmentSpec | dict, job: Job = DEFAULT_JOB,
     spec = AlignmentSpec.parse(spec)
     threads = job.threads
     setup(threads)
-    from xstilts.engine.retrieval import default_layer, load_encoder
+    from xstilts.engine.retrieval import load_retrieval_encoder as load_encoder
+    from xstilts.grid.layers import default_layer
     from xstilts.studies.alignment.measure import alignment_metrics, pairs_split, parallel_pairs
     from xstilts.tasks.registry import get_task
 

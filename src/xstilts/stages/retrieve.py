@@ -21,11 +21,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from xstilts.data.languages import languages_of
 from xstilts.data.schema import DataError
 from xstilts.data.withheld import reported_split
 from xstilts.io.provenance import collect as collect_provenance
 from xstilts.io.provenance import format_metrics
-from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+from xstilts.stages.common import log, setup, source_of, task_of, write_json
 from xstilts.stages.specs import DEFAULT_JOB, Job, RetrieveSpec
 
 
@@ -86,7 +87,8 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
     spec = RetrieveSpec.parse(spec)
     setup(job.threads)
-    from xstilts.engine.retrieval import load_encoder, retrieval_layer_for
+    from xstilts.engine.retrieval import load_retrieval_encoder as load_encoder
+    from xstilts.grid.layers import retrieval_layer_for
 
     source = source_of(spec.benchmark)
     todo = []

@@ -17,10 +17,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+from xstilts.data.languages import languages_of
 from xstilts.data.schema import DataError
 from xstilts.io.jsonio import read_json_object
 from xstilts.io.provenance import format_metrics
-from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+from xstilts.stages.common import log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
 from xstilts.stages.specs import DEFAULT_JOB, Job, RobustnessSpec
 from xstilts.tasks.registry import TaskSpec

@@ -32,7 +32,7 @@ from typing import Any, ClassVar, TypeVar
 from xstilts.grid.config import ConfigError
 
 if typing.TYPE_CHECKING:
-    from xstilts.engine.training import TimeBudget
+    from xstilts.engine.stops import TimeBudget
 
 S = TypeVar("S", bound="StageSpec")
 

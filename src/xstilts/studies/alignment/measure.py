@@ -246,9 +246,9 @@ def parallel_pairs(source: Mapping[str, Any], task: str = "tatoeba",
     `load_split` source dict; languages default to the task's (every non-English language on
     mini-XTREME).
     """
+    from xstilts.data.languages import languages_of
     from xstilts.data.load import load_split
     from xstilts.data.schema import DataError
-    from xstilts.stages.common import languages_of
     from xstilts.tasks.registry import get_task
 
     spec = get_task(task, dict(tasks or {}))
