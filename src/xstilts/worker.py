@@ -13,7 +13,8 @@ Snakemake's `benchmark:` measures the thin client only; the worker therefore rec
 child's wall time, CPU time (user + system, its own children included), max RSS and block I/O
 (`os.wait4`) with the job's log path (the client's stdout) in `records.jsonl` next to the
 socket, and `merge_benchmarks` writes them into the jobs' benchmark files once Snakemake has
-written those (the workflow calls it when it stops the worker).
+written those (the workflow calls it when it stops the worker, and keeps every record, jobs
+without a `benchmark:` file included, in `results/benchmarks/jobs.jsonl` via `keep_records`).
 """
 
 from __future__ import annotations
@@ -300,6 +301,17 @@ def read_records(records: str | Path) -> list[dict]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def keep_records(records: str | Path, dest: str | Path) -> int:
+    """Append the worker's records to `dest` (e.g. results/benchmarks/jobs.jsonl, which
+    `benchmarks/default_grid.py` sums per stage); returns how many."""
+    entries = read_records(records)
+    if entries:
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "a", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(entry) + "\n" for entry in entries)
+    return len(entries)
 
 
 def merge_benchmarks(records: str | Path,

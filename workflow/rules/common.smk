@@ -202,12 +202,14 @@ def stop_worker():
     if proc is not None:
         proc.terminate()
         proc.wait(timeout=30)
-        from xstilts.worker import RECORDS, merge_benchmarks
+        from xstilts.worker import RECORDS, keep_records, merge_benchmarks
 
         # Snakemake benchmarked the thin clients: their benchmark files get the forked jobs'
-        # own wall time, CPU time and max RSS instead.
+        # own wall time, CPU time and max RSS instead; every job's record is kept in
+        # results/benchmarks/jobs.jsonl (benchmarks/default_grid.py sums them per stage).
         records = os.path.join(os.path.dirname(os.environ["XSTILTS_WORKER"]), RECORDS)
         merge_benchmarks(records, benchmark_for_log)
+        keep_records(records, os.path.join(xgrid.RESULTS, "benchmarks", "jobs.jsonl"))
     if _worker.get("dir"):  # (a worker stopped while still starting leaves it)
         shutil.rmtree(_worker.pop("dir"), ignore_errors=True)
 
