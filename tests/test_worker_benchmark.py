@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from xstilts.worker import RECORDS, merge_benchmarks, read_records
+from xstilts.worker import RECORDS, keep_records, merge_benchmarks, read_records
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = str(REPO / "src")
@@ -82,3 +82,15 @@ def test_jobs_without_a_benchmark_file_are_left_alone(tmp_path):
         ' "cpu_s": 1, "max_rss_mb": 1, "io_in_mb": 0, "io_out_mb": 0}\n')
     assert merge_benchmarks(tmp_path / RECORDS, lambda log: None) == []
     assert merge_benchmarks(tmp_path / "absent.jsonl", lambda log: "b.tsv") == []
+
+
+def test_every_record_is_kept_for_the_grid_benchmark(tmp_path):
+    """Jobs without a benchmark file (data, labels) too: records append to jobs.jsonl."""
+    line = ('{"log": "/x/results/logs/data/generate_benchmark.log", "cwd": "/x", "stage": "data",'
+            ' "wall_s": 2, "cpu_s": 1.5, "max_rss_mb": 1, "io_in_mb": 0, "io_out_mb": 0}\n')
+    (tmp_path / RECORDS).write_text(line)
+    dest = tmp_path / "results" / "benchmarks" / "jobs.jsonl"
+    assert keep_records(tmp_path / RECORDS, dest) == 1
+    assert keep_records(tmp_path / RECORDS, dest) == 1  # a second run of the workflow appends
+    assert [r["cpu_s"] for r in read_records(dest)] == [1.5, 1.5]
+    assert keep_records(tmp_path / "absent.jsonl", dest) == 0

@@ -13,7 +13,8 @@ Snakemake's `benchmark:` measures the thin client only; the worker therefore rec
 child's wall time, CPU time (user + system, its own children included), max RSS and block I/O
 (`os.wait4`) with the job's log path (the client's stdout) in `records.jsonl` next to the
 socket, and `merge_benchmarks` writes them into the jobs' benchmark files once Snakemake has
-written those (the workflow calls it when it stops the worker).
+written those (the workflow calls it when it stops the worker, and keeps every record, jobs
+without a `benchmark:` file included, in `results/benchmarks/jobs.jsonl` via `keep_records`).
 """
 
 from __future__ import annotations
@@ -260,6 +261,17 @@ def read_records(records: str | Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
+def keep_records(records: str | Path, dest: str | Path) -> int:
+    """Append the worker's records to `dest` (e.g. results/benchmarks/jobs.jsonl, which
+    `benchmarks/default_grid.py` sums per stage); returns how many."""
+    entries = read_records(records)
+    if entries:
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "a", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(entry) + "\n" for entry in entries)
+    return len(entries)
+
+
 def merge_benchmarks(records: str | Path,
                      benchmark_for: Callable[[str], str | None]) -> list[str]:
     """Replace the thin client's numbers in each job's benchmark TSV (Snakemake's columns)
@@ -319,9 +331,11 @@ def start_local(src: str | Path) -> dict | None:
     return {"proc": proc, "dir": folder}
 
 
-def stop_local(handle: dict | None, benchmark_for: Callable[[str], str | None]) -> None:
+def stop_local(handle: dict | None, benchmark_for: Callable[[str], str | None],
+               keep: str | Path | None = None) -> None:
     """Stop a worker of `start_local`, write its jobs' numbers into their benchmark files (the
-    thin clients were benchmarked: see `merge_benchmarks`) and remove its socket folder."""
+    thin clients were benchmarked: see `merge_benchmarks`), append every job's record to `keep`
+    (`keep_records`) and remove its socket folder."""
     import shutil
 
     if not handle:
@@ -330,7 +344,10 @@ def stop_local(handle: dict | None, benchmark_for: Callable[[str], str | None]) 
     if proc is not None:
         proc.terminate()
         proc.wait(timeout=30)
-        merge_benchmarks(Path(handle["dir"]) / RECORDS, benchmark_for)
+        records = Path(handle["dir"]) / RECORDS
+        merge_benchmarks(records, benchmark_for)
+        if keep is not None:
+            keep_records(records, keep)
     shutil.rmtree(handle["dir"], ignore_errors=True)
 
 

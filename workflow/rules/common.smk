@@ -457,6 +457,8 @@ def resources_for(stage):
 # A warm worker (src/xstilts/worker.py) forks local jobs from a process that has imported torch
 # once; it saves seconds per job on laptops. Off with XSTILTS_WORKER=0; never used under SLURM.
 _WORKER = {}
+# every job's resource record (benchmarks/default_grid.py sums them per stage)
+JOB_RECORDS = os.path.join(xgrid.RESULTS, "benchmarks", "jobs.jsonl")
 
 
 def benchmark_for_log(log):
@@ -485,8 +487,8 @@ onstart:
 
 
 onsuccess:
-    xworker.stop_local(_WORKER, benchmark_for_log)
+    xworker.stop_local(_WORKER, benchmark_for_log, JOB_RECORDS)
 
 
 onerror:
-    xworker.stop_local(_WORKER, benchmark_for_log)
+    xworker.stop_local(_WORKER, benchmark_for_log, JOB_RECORDS)
