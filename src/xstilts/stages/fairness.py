@@ -42,12 +42,12 @@ def _tasks(targets: list[str], extra: dict) -> dict[str, Any]:
 def run(spec: dict) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
-    from xstilts.analysis.figures import read_tidy
     from xstilts.analysis.scores import AVG, average_targets
     from xstilts.analysis.scoring import synthetic_metric_language
-    from xstilts.analysis.tables import write_atomic
+    from xstilts.analysis.tables import read_tidy
     from xstilts.data.languages import language_metadata
     from xstilts.data.schema import DataError
+    from xstilts.io.atomic import write_atomic
     from xstilts.studies.fairness import measure as F
     from xstilts.studies.fairness.figures import make_fairness_figures
 

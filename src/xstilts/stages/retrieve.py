@@ -82,7 +82,7 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 def run(spec: dict) -> None:
     setup(spec["threads"])
     from xstilts.analysis.submission import write_predictions
-    from xstilts.engine.retrieval import bucc_report_split, load_encoder
+    from xstilts.engine.retrieval import bucc_report_split, load_retrieval_encoder
     from xstilts.grid.layers import retrieval_layer_for
 
     source = source_of(spec)
@@ -91,7 +91,7 @@ def run(spec: dict) -> None:
     if problem:
         raise DataError(problem)
     settings = spec["retrieval"]
-    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
+    encoder = load_retrieval_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
     inputs = _inputs(task, source)
     # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for

@@ -51,8 +51,9 @@ import numpy as np
 import pandas as pd
 
 from xstilts.analysis.scores import AVG, SCORE, recipe_order, target_order
-from xstilts.analysis.tables import MISSING, fmt_num, to_latex, to_markdown, write_atomic
+from xstilts.analysis.tables import MISSING, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
+from xstilts.io.atomic import write_atomic
 from xstilts.metrics import QA_METRICS, compute, task_score
 from xstilts.tasks.registry import TaskSpec
 
