@@ -7,7 +7,7 @@ inside a function (a lazy import still ties the two modules together). A circle 
 connected set of two or more modules. Layers, lowest first (a module may import its own layer
 and lower ones, never a higher one):
 
-    root < io < tasks < metrics < grid < data < perturb < engine < analysis < studies < stages
+    root < io < metrics < tasks < grid < data < perturb < engine < analysis < studies < stages
     < top
 (root: the package __init__, its version; top: cli, worker, worker_client, __main__).
 Prints a table; exit status 1 if any circle or upward import (a module in a package not in
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-LAYERS = ("root", "io", "tasks", "metrics", "grid", "data", "perturb", "engine", "analysis",
+LAYERS = ("root", "io", "metrics", "tasks", "grid", "data", "perturb", "engine", "analysis",
           "studies", "stages", "top")
 TOP = {"cli", "worker", "worker_client", "__main__"}
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from xstilts.analysis.tables import read_tidy
 from xstilts.data.schema import DataError
 from xstilts.studies.robustness.tables import (
     adversarial_pairs,
     adversarial_table,
     collect,
-    read_tidy,
     robustness_table,
     run_averages,
     write_robustness_tables,

@@ -261,9 +261,9 @@ def test_intermediate_encoder_transfers_to_finetuning(tmp_path):
 def test_retrieval_embeddings_and_tatoeba_with_bert():
     from datasets import Dataset, DatasetDict
 
-    from xstilts.engine.retrieval import embed, load_encoder, run_retrieval
+    from xstilts.engine.retrieval import embed, load_retrieval_encoder, run_retrieval
 
-    enc = load_encoder(bert_encoder())
+    enc = load_retrieval_encoder(bert_encoder())
     assert enc.max_positions == SIZE["max_position"]
     sents = texts(12, seed=5)[:12]
     long = " ".join(["kasumira"] * 400)  # truncated to the model's positions

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
 
         return check_main(argv[1:])
     if allow_worker:
-        from xstilts.worker import run_via_worker
+        from xstilts.worker_client import run_via_worker
 
         status = run_via_worker(argv)
         if status is not None:

@@ -38,7 +38,8 @@ from xstilts.analysis.scores import (
     seed_averages,
     target_order,
 )
-from xstilts.analysis.tables import fmt_num, write_atomic
+from xstilts.analysis.tables import fmt_num, read_tidy
+from xstilts.io.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -336,13 +337,6 @@ def make_figures(tidy: pd.DataFrame, out_dir: Path, targets: Sequence[str] | Non
     else:
         log.warning("no target is common to all runs: no XTREME average figure")
     return written
-
-
-def read_tidy(path: Path) -> pd.DataFrame:
-    """The tidy table as written by `write_tables` (tidy.csv)."""
-    return pd.read_csv(path, dtype={"model": str, "intermediate": str, "target": str,
-                                    "language": str, "metric": str},
-                       keep_default_na=False, na_values=[""])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

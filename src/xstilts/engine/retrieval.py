@@ -43,6 +43,7 @@ from xstilts.engine.device import (
     resolve_precision,
 )
 from xstilts.grid.layers import default_layer
+from xstilts.metrics.retrieval import bucc_scores
 
 Pooling = Literal["mean", "cls", "max"]
 POOLINGS: tuple[str, ...] = ("mean", "cls", "max")
@@ -83,7 +84,7 @@ class Encoder:
         return int(limit)
 
 
-def load_encoder(model_dir_or_name: str | Path | Encoder,
+def load_retrieval_encoder(model_dir_or_name: str | Path | Encoder,
                  device: str | torch.device | None = None,
                  precision: str | None = None) -> Encoder:
     """Load AutoModel + AutoTokenizer (safetensors only, no remote code) in eval mode, on
@@ -98,8 +99,9 @@ def load_encoder(model_dir_or_name: str | Path | Encoder,
         prec = resolve_precision(dev, precision) if precision is not None or dev != enc.device \
             else enc.precision
         return Encoder(enc.model.to(dev), enc.tokenizer, enc.name, dev, prec)
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
+    from xstilts.engine.modeling import load_encoder
     from xstilts.grid.config import ConfigError, model_path_problem
 
     name = str(model_dir_or_name)
@@ -109,7 +111,7 @@ def load_encoder(model_dir_or_name: str | Path | Encoder,
     if dev.type == "cuda":
         enable_tf32()
     tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
-    model = AutoModel.from_pretrained(name, use_safetensors=True, trust_remote_code=False)
+    model = load_encoder(name)
     model.to(dev)
     model.eval()
     if tokenizer.pad_token_id is None:
@@ -234,7 +236,7 @@ def embed_all_layers(
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got '{pooling}'")
-    enc = load_encoder(model_dir_or_name)
+    enc = load_retrieval_encoder(model_dir_or_name)
     accelerator = enc.device.type != "cpu"
     if batch_size is None:
         batch_size = ACCELERATOR_BATCH_SIZE if accelerator else 32
@@ -287,7 +289,7 @@ def embed(
     max_tokens: int | None = None,
 ) -> np.ndarray:
     """Pooled sentence vectors (n, dim) of `hidden_states[layer]` (default `default_layer`)."""
-    enc = load_encoder(model_dir_or_name)
+    enc = load_retrieval_encoder(model_dir_or_name)
     layer = default_layer(enc.num_layers) if layer is None else layer
     return embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, [layer],
                             max_tokens)[0]
@@ -509,13 +511,7 @@ def bucc_f1(
     gold_set = _gold_set(gold)
     if not gold_set:
         raise ValueError("BUCC F1: empty gold set")
-    predicted = set(bucc_extract(candidates, threshold))
-    ncorrect = len(gold_set & predicted)
-    if ncorrect == 0:
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    precision, recall = ncorrect / len(predicted), ncorrect / len(gold_set)
-    f1 = 2 * precision * recall / (precision + recall)
-    return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
+    return bucc_scores(bucc_extract(candidates, threshold), gold_set)
 
 
 # --------------------------------------------------------------------------- whole task
@@ -645,7 +641,7 @@ def run_retrieval(
     `datasets_by_lang[lang]`: for Tatoeba (metric retrieval_accuracy) a retrieval DatasetDict
     (or {"test": DatasetDict}); for BUCC (metric bucc_f1) {"validation"|"dev": DatasetDict,
     "test": DatasetDict}. `metric` defaults to the registry's metric for `task_name`.
-    The encoder runs on its device and precision (`load_encoder`); `batch_size` and
+    The encoder runs on its device and precision (`load_retrieval_encoder`); `batch_size` and
     `max_tokens` as in `embed_all_layers`.
 
     Returns {"task", "metric", "layer", "pooling", "num_layers", "split", "metrics": {lang:
@@ -667,7 +663,7 @@ def run_retrieval(
     metric = _task_metric(task_name, metric)
     if not datasets_by_lang:
         raise DataError(f"task '{task_name}': no languages given")
-    enc = load_encoder(encoder)
+    enc = load_retrieval_encoder(encoder)
     chosen = default_layer(enc.num_layers) if layer is None else int(layer)
     if not 0 <= chosen <= enc.num_layers:
         raise ValueError(f"layer {chosen} out of range 0..{enc.num_layers} (0 = embeddings)")

@@ -87,7 +87,7 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
     spec = RetrieveSpec.parse(spec)
     setup(job.threads)
-    from xstilts.engine.retrieval import load_retrieval_encoder as load_encoder
+    from xstilts.engine.retrieval import load_retrieval_encoder
     from xstilts.grid.layers import retrieval_layer_for
 
     source = source_of(spec.benchmark)
@@ -101,7 +101,7 @@ def run(spec: RetrieveSpec | dict, job: Job = DEFAULT_JOB) -> None:
         if not inputs:
             raise DataError(f"task '{task.name}': no languages given")
         todo.append((entry, task, inputs))
-    encoder = load_encoder(spec.model_path, spec.device, spec.precision)
+    encoder = load_retrieval_encoder(spec.model_path, spec.device, spec.precision)
     layer = retrieval_layer_for(spec.model, encoder.num_layers, spec.retrieval.get("layer"))
     for entry, task, inputs in todo:
         _run_target(spec, job, entry, task, inputs, encoder, layer)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xstilts.analysis.tables import write_atomic
+from xstilts.io.atomic import write_atomic
 from xstilts.studies.alignment.figures import gain_plot, layer_plot
 from xstilts.studies.alignment.tables import (
     ALIGN_COLUMNS,
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give --out, or both --tables and --figures")
     scores = None
     if args.scores is not None:
-        from xstilts.analysis.figures import read_tidy
+        from xstilts.analysis.tables import read_tidy
 
         scores = read_tidy(args.scores)
     frame = read_alignment(args.files)

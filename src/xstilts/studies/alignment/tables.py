@@ -27,9 +27,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from xstilts.analysis.scores import SCORE
-from xstilts.analysis.tables import fmt_num, to_markdown, write_atomic
+from xstilts.analysis.tables import fmt_num, to_markdown
+from xstilts.io.atomic import write_atomic
 from xstilts.io.errors import DataError
 
 ALIGN_COLUMNS = ["model", "intermediate", "seed", "language", "layer", "metric", "condition",
@@ -229,23 +231,14 @@ def change_vs_gain(frame: pd.DataFrame, scores: pd.DataFrame, metric: str = "acc
     return joined[["model", "intermediate", "language", "change", "gain"]].reset_index(drop=True)
 
 
-def _rank(x: np.ndarray) -> np.ndarray:
-    return pd.Series(x).rank(method="average").to_numpy()
-
-
 def correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
-    """Pearson r and Spearman rho with p-values (scipy; numpy without p-values if absent).
-    NaN with fewer than 3 points or a constant side."""
+    """Pearson r and Spearman rho with p-values (scipy). NaN with fewer than 3 points or a
+    constant side."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     nan = {"pearson_r": math.nan, "pearson_p": math.nan, "spearman_rho": math.nan,
            "spearman_p": math.nan}
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return nan
-    try:
-        from scipy import stats
-    except ImportError:
-        return {**nan, "pearson_r": float(np.corrcoef(x, y)[0, 1]),
-                "spearman_rho": float(np.corrcoef(_rank(x), _rank(y))[0, 1])}
     pr, sr = stats.pearsonr(x, y), stats.spearmanr(x, y)
     return {"pearson_r": float(pr.statistic), "pearson_p": float(pr.pvalue),
             "spearman_rho": float(sr.statistic), "spearman_p": float(sr.pvalue)}

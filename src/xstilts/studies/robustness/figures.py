@@ -31,12 +31,12 @@ from xstilts.analysis.figures import (
     save_figure,
     seed_note,
 )
+from xstilts.analysis.tables import read_tidy
 from xstilts.studies.robustness.tables import (
     ALL_OPS,
     RUN,
     collect,
     op_order,
-    read_tidy,
     run_averages,
 )
 

@@ -33,17 +33,11 @@ from typing import Any
 import pandas as pd
 
 from xstilts.analysis.scores import language_score, recipe_order, target_order
-from xstilts.analysis.tables import (
-    MISSING,
-    fmt_mean_sd,
-    fmt_num,
-    to_latex,
-    to_markdown,
-    write_atomic,
-)
+from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
+from xstilts.io.atomic import write_atomic
 from xstilts.io.jsonio import check_run_header, read_json_object
-from xstilts.tasks.registry import METRICS
+from xstilts.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +77,10 @@ def _with_score(metric: str, scores: dict[str, float], where: str) -> dict[str, 
 def read_one(path: Path) -> list[dict[str, Any]]:
     """Tidy rows of one robustness JSON file."""
     raw = read_json_object(path, "robustness file")
-    check_run_header(raw, path, KEYS, METRICS)
+    check_run_header(raw, path, KEYS, tuple(METRICS))
     metric = raw["task_metric"]
     if metric not in METRICS:
-        raise DataError(f"{path}: key 'task_metric' is {metric!r}, not one of {METRICS}")
+        raise DataError(f"{path}: key 'task_metric' is {metric!r}, not one of {tuple(METRICS)}")
     if not isinstance(raw["clean"], dict) or not raw["clean"]:
         raise DataError(f"{path}: key 'clean' must be a non-empty object of languages")
     clean = {lang: _with_score(metric, _metrics(v, f"{path}: clean.{lang}"),
@@ -145,12 +139,6 @@ def collect(files: Sequence[Path]) -> pd.DataFrame:
 def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
     keys = ["model", "intermediate", "seed", "target", "language", "op", "severity", "metric"]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)[COLUMNS]
-
-
-def read_tidy(path: Path) -> pd.DataFrame:
-    """The tidy frame as written by `write_robustness_tables` (robustness_tidy.csv)."""
-    text = {c: str for c in ("model", "intermediate", "target", "language", "op", "metric")}
-    return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
 
 
 # ---------------------------------------------------------------------------- averages
