@@ -72,12 +72,13 @@ def test_data_log_has_header_and_content(mini_bench):
 def test_retrieval_logs_each_language_and_records_provenance(mini_bench, tmp_path):
     bench, _ = mini_bench
     out = tmp_path / "scores" / "scores.json"
-    spec = {"target": "tatoeba", "model_path": str(REPO / "assets" / "models" / "tiny"),
+    spec = {"model_path": str(REPO / "assets" / "models" / "tiny"),
             "benchmark": {"source": "synthetic", "path": str(bench)},
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 64,
                           "sweep_layers": False},
             "ids": {"model": "tiny", "intermediate": "none", "seed": 1},
-            "out": str(out), "predictions": str(tmp_path / "pred" / "tatoeba" / "x")}
+            "targets": [{"target": "tatoeba", "out": str(out),
+                         "predictions": str(tmp_path / "pred" / "tatoeba" / "x")}]}
     text = run_stage("retrieve", spec, tmp_path / "retrieve.log")
     lines = check_log(text, "retrieve")
     scores = json.loads(out.read_text(encoding="utf-8"))

@@ -32,9 +32,10 @@ def test_the_forked_jobs_wall_cpu_and_rss_reach_its_benchmark_file(tmp_path):
         logs = tmp_path / "results" / "logs" / "export"
         logs.mkdir(parents=True)
         # a stage job (it imports torch for its log header) that is quick: export a model
-        spec = {"model_name": "tiny", "model": {"init": "path"}, "hparams": {}, "benchmark": {},
-                "seed": 1, "threads": 1, "checkout": str(REPO), "command": "test",
-                "base": str(REPO / "assets" / "models" / "tiny"),
+        spec = {"name": "tiny", "model": {"init": "path"}, "hparams": {},
+                "benchmark": {"source": "synthetic"}, "seed": 1, "threads": 1,
+                "checkout": str(REPO), "command": "test",
+                "model_path": str(REPO / "assets" / "models" / "tiny"),
                 "out": str(tmp_path / "exported")}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(logs / "tiny.log", "w") as log:  # the rule's `> {log} 2>&1`
