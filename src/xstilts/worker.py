@@ -28,8 +28,10 @@ import socket
 import struct
 import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ENV_VAR = "XSTILTS_WORKER"
 DIR_PREFIX = "xstilts-worker-"  # socket folders made by `socket_dir`
@@ -283,7 +285,7 @@ def _client_gone(pidfd: int, sel: selectors.BaseSelector, children: dict) -> Non
     sel.unregister(client)
 
 
-def _record(records: Path, job: dict, usage: os.struct_rusage) -> None:
+def _record(records: Path, job: dict, usage: Any) -> None:
     """Append the finished child's resources (Linux: ru_maxrss in KiB, blocks of 512 B)."""
     entry = {"log": job["log"], "cwd": job["cwd"], "stage": (job["argv"] or [None])[0],
              "wall_s": round(time.time() - job["start"], 4),
@@ -293,6 +295,26 @@ def _record(records: Path, job: dict, usage: os.struct_rusage) -> None:
              "io_out_mb": round(usage.ru_oublock * 512 / 2**20, 2)}
     with contextlib.suppress(OSError), open(records, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")
+
+
+def record_in_process(argv: list[str], started: float) -> None:
+    """A job that asked for the worker (`XSTILTS_WORKER` set) but ran in-process, e.g. because
+    the worker was still importing torch: its own resources (this process and its children)
+    go into the worker's records like a forked job's, so that no job is missing from them."""
+    import resource
+
+    path = os.environ.get(ENV_VAR)
+    if not path or os.environ.get("SLURM_JOB_ID") or not Path(path).parent.is_dir():
+        return
+    mine, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                      resource.RUSAGE_CHILDREN))
+    usage = types.SimpleNamespace(
+        ru_utime=mine.ru_utime + kids.ru_utime, ru_stime=mine.ru_stime + kids.ru_stime,
+        ru_maxrss=max(mine.ru_maxrss, kids.ru_maxrss),
+        ru_inblock=mine.ru_inblock + kids.ru_inblock,
+        ru_oublock=mine.ru_oublock + kids.ru_oublock)
+    job = {"log": _fd_path(1), "cwd": os.getcwd(), "argv": argv[:1], "start": started}
+    _record(Path(path).with_name(RECORDS), job, usage)
 
 
 def read_records(records: str | Path) -> list[dict]:
