@@ -49,7 +49,8 @@ def run(mode: str, model, feats, tok, batch_size: int, max_length: int, steps: i
     import numpy as np
     import torch
 
-    from xstilts.engine.training import length_grouped_batches, make_collator
+    from xstilts.engine.collate import make_collator
+    from xstilts.engine.multitask import length_grouped_batches
 
     lengths = list(feats["length"])
     dynamic = mode == "dynamic"
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from xstilts.data.schema import features_for
     from xstilts.engine.featurize import featurize
     from xstilts.engine.modeling import build_model
-    from xstilts.registry import TaskSpec
+    from xstilts.tasks.registry import TaskSpec
 
     torch.set_num_threads(args.threads)
     spec = TaskSpec("bench", "classification", "target", "accuracy", labels=("a", "b", "c"))

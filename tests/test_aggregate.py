@@ -12,19 +12,19 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from xstilts import aggregate
-from xstilts.aggregate import (
+from xstilts.analysis import scores as aggregate
+from xstilts.analysis.scores import (
     collect,
-    fallback_task_score,
     improvement_table,
+    language_score,
     main,
     per_language_table,
     task_scores,
     write_tables,
     xtreme_table,
 )
+from xstilts.analysis.tables import fmt_mean_sd, fmt_num, fmt_pvalue, latex_escape
 from xstilts.data.schema import DataError
-from xstilts.tables import fmt_mean_sd, fmt_num, fmt_pvalue, latex_escape
 
 RECIPES = {"none": 0.0, "mnli": 2.0, "squad_v2": -1.0}
 TARGETS = {"pawsx": 0.0, "panx": 10.0, "xquad": 20.0}
@@ -94,26 +94,13 @@ def test_collect_rows_and_scores(tidy: pd.DataFrame) -> None:
     assert tidy["seed"].dtype == "int64"
 
 
-def test_fallback_rule() -> None:
-    assert fallback_task_score("squad", {"exact_match": 40, "f1": 60}) == 50
-    assert fallback_task_score("mlqa", {"exact_match": 40, "f1": 60, "accuracy": 1}) == 50
-    assert fallback_task_score("seqeval_f1", {"f1": 70, "precision": 1}) == 70
-    assert fallback_task_score("accuracy", {"accuracy": 33}) == 33
-    with pytest.raises(KeyError):
-        fallback_task_score("squad", {"f1": 60})
-
-
-def test_shared_task_score_agrees_with_fallback() -> None:
-    metrics = pytest.importorskip("xstilts.metrics")
-    if not hasattr(metrics, "task_score"):
-        pytest.skip("xstilts.metrics.task_score not written yet")
-    cases = [("squad", {"exact_match": 40.0, "f1": 61.0}), ("mlqa", {"exact_match": 1.0,
-             "f1": 2.0}), ("seqeval_f1", {"f1": 70.0, "precision": 1.0, "recall": 2.0}),
-             ("bucc_f1", {"f1": 55.0, "precision": 50.0, "recall": 60.0}),
-             ("accuracy", {"accuracy": 33.0}), ("retrieval_accuracy", {"accuracy": 12.5})]
-    for metric, scores in cases:
-        assert metrics.task_score(metric, scores) == pytest.approx(
-            fallback_task_score(metric, scores))
+def test_language_score_is_the_metrics_task_score() -> None:
+    assert language_score("squad", {"exact_match": 40, "f1": 60}) == 50
+    assert language_score("mlqa", {"exact_match": 40, "f1": 60, "accuracy": 1}) == 50
+    assert language_score("seqeval_f1", {"f1": 70, "precision": 1}) == 70
+    assert language_score("accuracy", {"accuracy": 33}) == 33
+    with pytest.raises(ValueError):
+        language_score("squad", {"f1": 60})
 
 
 @pytest.mark.parametrize("content, needle", [
@@ -242,7 +229,7 @@ def test_two_models_are_separate_rows(tmp_path: Path) -> None:
 
 def test_xtreme_mock_reproduces_official_scores(tmp_path: Path, xtreme_mock: Path) -> None:
     """The task-score rule on the official mock submission's scores gives evaluate.py's numbers."""
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     langs: dict = defaultdict(lambda: defaultdict(dict))
     with open(xtreme_mock / "expected_scores.csv") as fh:
@@ -336,7 +323,7 @@ def _score_rows(rows):
 
 
 def test_xtreme_average_stays_over_xtreme_tasks_and_xtreme_r_gets_its_own():
-    from xstilts.aggregate import AVG_R, xtreme_table
+    from xstilts.analysis.scores import AVG_R, xtreme_table
 
     # synthetic languages: every evaluated language counts (English is in every real list)
     tidy = _score_rows([("none", "xnli", "en", 80.0), ("none", "xnli", "dano", 40.0),
@@ -348,7 +335,7 @@ def test_xtreme_average_stays_over_xtreme_tasks_and_xtreme_r_gets_its_own():
 
 
 def test_xtreme_r_average_uses_xtreme_r_languages_on_real_data():
-    from xstilts.aggregate import AVG_R, xtreme_table
+    from xstilts.analysis.scores import AVG_R, xtreme_table
 
     # "ro" is an XTREME-R language for XQuAD only; XCOPA has no "de"
     tidy = _score_rows([("none", "xcopa", "et", 60.0), ("none", "xcopa", "de", 0.0),

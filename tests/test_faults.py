@@ -25,7 +25,7 @@ from test_bad_inputs import tiny_sizes
 from test_engine_common import tiny_encoder
 from workflow_utils import REPO, default_config, planned_jobs, snakemake, write_config
 
-from xstilts.engine.training import RUNTIME_BUDGET_FRACTION
+from xstilts.engine.stops import RUNTIME_BUDGET_FRACTION
 
 pytestmark = pytest.mark.slow
 
@@ -457,7 +457,7 @@ def full_run(tmp_path_factory) -> dict:
 
 def _killed(tmp: Path, at: int = 10) -> Path:
     """A run SIGKILLed (simulated) before step `at` + 1: scratch holds checkpoints 6 and 9."""
-    from xstilts.engine.training import SimulatedKill
+    from xstilts.engine.stops import SimulatedKill
 
     with pytest.raises(SimulatedKill):
         _train(tmp, "a", {**HEAL, "kill_at_step": at})
@@ -535,7 +535,7 @@ def test_no_usable_checkpoint_starts_fresh(tmp_path, full_run, caplog):
 def test_unreadable_or_missing_run_fingerprint_starts_fresh(tmp_path, caplog, fingerprint):
     """Disk full at job start left xstilts_run.json at 0 bytes (or it is gone): never resume,
     even less a checkpoint of another configuration (here: another learning rate)."""
-    from xstilts.engine.training import SimulatedKill
+    from xstilts.engine.stops import SimulatedKill
 
     with pytest.raises(SimulatedKill):
         _train(tmp_path, "a", {**HEAL, "lr": 1e-3, "kill_at_step": 7})
@@ -590,10 +590,10 @@ def test_resume_after_an_early_stop_trains_no_further(tmp_path):
 # ------------------------------------------------------------------ 6. SIGTERM / SIGUSR1
 def _signal_at_batch(monkeypatch, signum: int, batch: int) -> None:
     """Send `signum` to this process while the `batch`-th training batch is collated."""
-    from xstilts.engine import training
+    from xstilts.engine.collate import FormatCollator
 
     calls = {"n": 0}
-    inner = training.FormatCollator.__call__
+    inner = FormatCollator.__call__
 
     def collate(self, features):
         calls["n"] += 1
@@ -601,7 +601,7 @@ def _signal_at_batch(monkeypatch, signum: int, batch: int) -> None:
             os.kill(os.getpid(), signum)
         return inner(self, features)
 
-    monkeypatch.setattr(training.FormatCollator, "__call__", collate)
+    monkeypatch.setattr(FormatCollator, "__call__", collate)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["TERM", "USR1"])
@@ -633,7 +633,7 @@ def test_stop_signal_saves_the_step_and_a_rerun_resumes_exactly(tmp_path, full_r
 def test_sigterm_outside_training_ends_the_stage_with_one_line(tmp_path, capsys, monkeypatch):
     """SIGTERM while a stage writes its output: one line, 128 + 15, no temp folder left."""
     from xstilts import cli
-    from xstilts.atomic import atomic_dir
+    from xstilts.io.atomic import atomic_dir
     from xstilts.stages import labels
 
     out = tmp_path / "labels" / "xnli"
@@ -684,7 +684,7 @@ def test_sigterm_to_a_finetune_process_checkpoints_and_the_rerun_finishes(
 
 # ------------------------------------------------------------------ 7. a clean workspace
 def test_temp_folders_of_a_killed_writer_are_removed_by_the_next(tmp_path):
-    from xstilts.atomic import atomic_dir
+    from xstilts.io.atomic import atomic_dir
 
     out = tmp_path / "out"
     stale = tmp_path / ".out.tmpk1ll3d"  # SIGKILL during the final write
@@ -733,8 +733,8 @@ def test_stale_worker_folders_are_removed(tmp_path):
 def test_missing_local_model_path_is_named(tmp_path):
     from test_engine_training import FAST, task
 
-    from xstilts.config import ConfigError
     from xstilts.engine.training import train
+    from xstilts.grid.config import ConfigError
 
     for path, message in [("assets/models/tinyy", "local model folder 'assets/models/tinyy' "
                                                   "does not exist"),
@@ -769,7 +769,7 @@ def test_slurm_profile_asks_for_a_signal_before_the_time_limit():
 
 def test_a_finished_run_leaves_no_worker_folder(tmp_path):
     """Each local run used to leave an empty `/tmp/xstilts-*` folder (the worker's socket)."""
-    from xstilts import grid
+    from xstilts.grid import paths as grid
 
     workdir, tmp = tmp_path / "run", tmp_path / "tmp"
     workdir.mkdir()

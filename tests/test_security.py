@@ -127,12 +127,12 @@ def test_the_pickle_payload_is_live(hostile_models):
 
 def _loaders():
     from xstilts.engine import modeling, retrieval
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     return {
         "modeling.load_encoder": modeling.load_encoder,
         "modeling.load_for_inference": lambda d: modeling.load_for_inference(get_task("xnli"), d),
-        "retrieval.load_encoder": retrieval.load_encoder,
+        "retrieval.load_retrieval_encoder": retrieval.load_retrieval_encoder,
     }
 
 
@@ -143,7 +143,7 @@ def test_pickled_weights_never_run_code(hostile_models, loader):
     assert not hostile_models["marker"].exists()
 
 
-@pytest.mark.parametrize("loader", ["modeling.load_encoder", "retrieval.load_encoder"])
+@pytest.mark.parametrize("loader", ["modeling.load_encoder", "retrieval.load_retrieval_encoder"])
 def test_custom_model_code_is_never_imported(hostile_models, loader):
     loaded = _loaders()[loader](hostile_models["custom"])
     model = getattr(loaded, "model", loaded)
@@ -308,8 +308,8 @@ def test_names_ending_in_a_newline_are_rejected(name):
     import yaml
     from jsonschema import Draft202012Validator
 
-    from xstilts import config as cfg
-    from xstilts import registry
+    from xstilts.grid import config as cfg
+    from xstilts.tasks import registry
 
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     name_schema = schema["definitions"]["name"]

@@ -8,7 +8,7 @@ traceback. SIGTERM/SIGUSR1 outside training end the stage at once, with one line
 `--runtime-min M` (the job's SLURM runtime, passed by the rules outside the spec so that a retry's
 larger runtime does not change the job's params) gives training stages a wall-clock budget of
 `RUNTIME_BUDGET_FRACTION` of M minutes, counted from the start of this command; the stage gets it
-as `spec["_time_budget"]` (an `xstilts.engine.training.TimeBudget`).
+as `spec["_time_budget"]` (an `xstilts.engine.stops.TimeBudget`).
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ TRAINING_STAGES = ("pretrain", "intermediate", "finetune")
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from xstilts.artifact import ArtifactError
-    from xstilts.config import ConfigError
     from xstilts.data.schema import DataError
-    from xstilts.registry import RegistryError
+    from xstilts.grid.config import ConfigError
+    from xstilts.io.artifact import ArtifactError
+    from xstilts.tasks.registry import RegistryError
 
     errors: list[type[BaseException]] = [ArtifactError, ConfigError, DataError, RegistryError]
     from xstilts.engine.signals import Preempted
-    from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
+    from xstilts.engine.stops import NonFiniteLossError, TimeBudgetExceeded
 
     errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
     errors.append(OSError)  # disk full, permissions, a file where a folder should be: names it
-    from xstilts.tracking import TrackingError
+    from xstilts.engine.tracking import TrackingError
 
     errors.append(TrackingError)
     return tuple(errors)
@@ -44,7 +44,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 def _start_log(stage: str, spec: dict) -> None:
     """Line-based logging on stderr (the job's log), the job's threads, then the header."""
-    from xstilts.provenance import configure_job_logging, log_header
+    from xstilts.io.provenance import configure_job_logging, log_header
 
     configure_job_logging()
     if isinstance(spec.get("threads"), int):
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
 
         return check_main(argv[1:])
     if allow_worker:
-        from xstilts.worker import record_in_process, run_via_worker
+        from xstilts.worker_client import record_in_process, run_via_worker
 
         status = run_via_worker(argv)
         if status is not None:
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
 
 def _run(argv: list[str], started: float) -> int:
     if argv[:1] == ["cost"]:
-        from xstilts.cost import main as cost_main
+        from xstilts.grid.cost import main as cost_main
 
         return cost_main(argv[1:])
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
@@ -111,7 +111,7 @@ def _run(argv: list[str], started: float) -> int:
               f"{type(spec).__name__}", file=sys.stderr)
         return 2
     if getattr(args, "runtime_min", None) is not None:
-        from xstilts.engine.training import TimeBudget
+        from xstilts.engine.stops import TimeBudget
 
         try:
             spec["_time_budget"] = TimeBudget.from_runtime(args.runtime_min, start=started)

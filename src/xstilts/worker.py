@@ -25,59 +25,23 @@ import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import time
-import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-ENV_VAR = "XSTILTS_WORKER"
+from xstilts.cli import main as cli_main
+from xstilts.worker_client import (  # noqa: F401  (RECORDS: part of this module's API)
+    HEADER,
+    RECORDS,
+    fd_path,
+    recv_exact,
+    send,
+    write_record,
+)
+
 DIR_PREFIX = "xstilts-worker-"  # socket folders made by `socket_dir`
 STALE_S = 600  # a socket folder this old without a live worker is a killed run's
-RECORDS = "records.jsonl"  # next to the socket: one resource record per finished job
-_HEADER = struct.Struct("!I")
-
-
-def _send(sock: socket.socket, obj: dict, fds: list[int] | None = None) -> None:
-    data = json.dumps(obj).encode()
-    payload = _HEADER.pack(len(data)) + data
-    if fds:
-        socket.send_fds(sock, [payload], fds)
-    else:
-        sock.sendall(payload)
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    chunks = b""
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            raise ConnectionError("worker connection closed")
-        chunks += chunk
-    return chunks
-
-
-def run_via_worker(argv: list[str]) -> int | None:
-    """Run `argv` in the warm worker; None when no worker is usable (run in-process then)."""
-    path = os.environ.get(ENV_VAR)
-    if not path or os.environ.get("SLURM_JOB_ID") or not Path(path).exists():
-        return None
-    try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(path)
-    except OSError:
-        return None
-    with sock:
-        env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-        _send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, fds=[0, 1, 2])
-        try:
-            (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
-            return int(json.loads(_recv_exact(sock, size))["status"])
-        except (ConnectionError, ValueError, KeyError):
-            print("xstilts: the warm worker went away; job status unknown", file=sys.stderr)
-            return 1
 
 
 def _child(request: dict, fds: list[int]) -> None:
@@ -95,9 +59,7 @@ def _child(request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        from xstilts.cli import main
-
-        status = main(request["argv"], allow_worker=False)
+        status = cli_main(request["argv"], allow_worker=False)
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else 1
     except BaseException:  # noqa: BLE001 - report any failure as the job's own
@@ -132,6 +94,7 @@ def preload() -> None:
         XLMRobertaTokenizer,
     )
 
+    import xstilts.analysis.submission  # noqa: F401
     import xstilts.cli  # noqa: F401
     import xstilts.data.load  # noqa: F401
     import xstilts.engine.featurize  # noqa: F401
@@ -139,7 +102,6 @@ def preload() -> None:
     import xstilts.engine.retrieval  # noqa: F401
     import xstilts.engine.training  # noqa: F401
     import xstilts.metrics  # noqa: F401
-    import xstilts.submission  # noqa: F401
 
 
 def serve(path: str | Path, warm: bool = True) -> None:
@@ -224,15 +186,15 @@ def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) 
     client, _ = server.accept()
     try:
         msg, fds, _, _ = socket.recv_fds(client, 1 << 20, 3)
-        (size,) = _HEADER.unpack(msg[: _HEADER.size])
-        body = msg[_HEADER.size :]
+        (size,) = HEADER.unpack(msg[: HEADER.size])
+        body = msg[HEADER.size :]
         if len(body) < size:
-            body += _recv_exact(client, size - len(body))
+            body += recv_exact(client, size - len(body))
         request = json.loads(body)
     except (OSError, ValueError, ConnectionError):
         client.close()
         return
-    job = {"log": _fd_path(fds[1]) if len(fds) > 1 else None, "cwd": request.get("cwd"),
+    job = {"log": fd_path(fds[1]) if len(fds) > 1 else None, "cwd": request.get("cwd"),
            "argv": list(request.get("argv", []))[:1], "start": time.time()}
     pid = os.fork()
     if pid == 0:
@@ -247,21 +209,12 @@ def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) 
     sel.register(client, selectors.EVENT_READ, ("client", pidfd))
 
 
-def _fd_path(fd: int) -> str | None:
-    """The file a received descriptor is open on (a job's log), or None (a pipe, a tty)."""
-    try:
-        target = os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return None
-    return target if target.startswith("/") else None
-
-
 def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict,
           records: Path | None = None) -> None:
     client, pid, job = children.pop(pidfd)
     _, wait_status, usage = os.wait4(pid, 0)
     if records is not None:
-        _record(records, job, usage)
+        write_record(records, job, usage)
     status = os.waitstatus_to_exitcode(wait_status)
     status = 128 - status if status < 0 else status  # killed by a signal: shell convention
     sel.unregister(pidfd)
@@ -269,7 +222,7 @@ def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict,
     with contextlib.suppress(KeyError, ValueError):
         sel.unregister(client)
     with contextlib.suppress(OSError):
-        _send(client, {"status": status})
+        send(client, {"status": status})
     client.close()
 
 
@@ -283,38 +236,6 @@ def _client_gone(pidfd: int, sel: selectors.BaseSelector, children: dict) -> Non
         pass
     _kill(pid)
     sel.unregister(client)
-
-
-def _record(records: Path, job: dict, usage: Any) -> None:
-    """Append the finished child's resources (Linux: ru_maxrss in KiB, blocks of 512 B)."""
-    entry = {"log": job["log"], "cwd": job["cwd"], "stage": (job["argv"] or [None])[0],
-             "wall_s": round(time.time() - job["start"], 4),
-             "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
-             "max_rss_mb": round(usage.ru_maxrss / 1024, 2),
-             "io_in_mb": round(usage.ru_inblock * 512 / 2**20, 2),
-             "io_out_mb": round(usage.ru_oublock * 512 / 2**20, 2)}
-    with contextlib.suppress(OSError), open(records, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry) + "\n")
-
-
-def record_in_process(argv: list[str], started: float) -> None:
-    """A job that asked for the worker (`XSTILTS_WORKER` set) but ran in-process, e.g. because
-    the worker was still importing torch: its own resources (this process and its children)
-    go into the worker's records like a forked job's, so that no job is missing from them."""
-    import resource
-
-    path = os.environ.get(ENV_VAR)
-    if not path or os.environ.get("SLURM_JOB_ID") or not Path(path).parent.is_dir():
-        return
-    mine, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
-                                                      resource.RUSAGE_CHILDREN))
-    usage = types.SimpleNamespace(
-        ru_utime=mine.ru_utime + kids.ru_utime, ru_stime=mine.ru_stime + kids.ru_stime,
-        ru_maxrss=max(mine.ru_maxrss, kids.ru_maxrss),
-        ru_inblock=mine.ru_inblock + kids.ru_inblock,
-        ru_oublock=mine.ru_oublock + kids.ru_oublock)
-    job = {"log": _fd_path(1), "cwd": os.getcwd(), "argv": argv[:1], "start": started}
-    _record(Path(path).with_name(RECORDS), job, usage)
 
 
 def read_records(records: str | Path) -> list[dict]:

@@ -6,17 +6,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from xstilts.provenance import collect as collect_provenance
-from xstilts.provenance import format_metrics
-from xstilts.registry import TaskSpec
+from xstilts.data.languages import languages_of
+from xstilts.io.provenance import collect as collect_provenance
+from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import (
-    languages_of,
     log,
     setup,
     source_of,
     task_of,
     write_json,
 )
+from xstilts.tasks.registry import TaskSpec
 
 
 def references(task: TaskSpec, ds: Any) -> Any:
@@ -92,8 +92,8 @@ def run(spec: dict, loaded: dict[str, tuple[Any, str]] | None = None) -> None:
     """Score `spec["model_dir"]` on every language; `loaded`: `check(spec)`'s result, if the
     caller already has it (the fused fine-tuning job checks before training)."""
     setup(spec["threads"])
+    from xstilts.analysis.submission import write_labels, write_predictions
     from xstilts.engine.predict import Predictor
-    from xstilts.submission import write_labels, write_predictions
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])
@@ -124,8 +124,8 @@ def run(spec: dict, loaded: dict[str, tuple[Any, str]] | None = None) -> None:
 
 def run_labels(spec: dict) -> None:
     """Write a target's gold test labels in the XTREME layout (synthetic data: anyone can score)."""
+    from xstilts.analysis.submission import write_labels
     from xstilts.data.load import load_split
-    from xstilts.submission import write_labels
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])

@@ -21,11 +21,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from xstilts.data.languages import languages_of
 from xstilts.data.schema import DataError
 from xstilts.data.withheld import reported_split
-from xstilts.provenance import collect as collect_provenance
-from xstilts.provenance import format_metrics
-from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+from xstilts.io.provenance import collect as collect_provenance
+from xstilts.io.provenance import format_metrics
+from xstilts.stages.common import log, setup, source_of, task_of, write_json
 
 
 def mining_source_error(task, source: dict) -> str | None:
@@ -84,7 +85,8 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 
 def run(spec: dict) -> None:
     setup(spec["threads"])
-    from xstilts.engine.retrieval import load_encoder, retrieval_layer_for
+    from xstilts.engine.retrieval import load_retrieval_encoder
+    from xstilts.grid.layers import retrieval_layer_for
 
     source = source_of(spec)
     if not spec.get("targets"):
@@ -100,7 +102,7 @@ def run(spec: dict) -> None:
             raise DataError(f"task '{task.name}': no languages given")
         jobs.append((job, task, inputs))
     settings = spec["retrieval"]
-    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
+    encoder = load_retrieval_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
     for job, task, inputs in jobs:
         _run_target(spec, job, task, inputs, encoder, layer)
@@ -108,8 +110,8 @@ def run(spec: dict) -> None:
 
 def _run_target(spec: dict, job: dict, task, inputs: dict, encoder, layer: int) -> None:
     """Retrieve, score and write one target (`job`: its target, out and predictions)."""
+    from xstilts.analysis.submission import write_predictions
     from xstilts.engine.retrieval import bucc_report_split
-    from xstilts.submission import write_predictions
 
     settings = spec["retrieval"]
     # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for

@@ -1,0 +1,480 @@
+"""Aggregate per-job `scores.json` files into tidy data and the paper's tables.
+
+A score file is `{"model", "intermediate", "seed", "target", "task_metric",
+"languages": {lang: {metric: value}}}` with values in percent (a job that refused to score, e.g.
+Tatoeba with withheld gold, writes `"languages": {}` and a `"refused"` reason: it is skipped with
+that reason printed). A language's task score is
+mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else accuracy; a task's
+score is the mean over its languages; the XTREME average is the mean of the task scores over the
+targets that every (model, intermediate, seed) has (all 9 XTREME tasks on a full grid).
+
+    python -m xstilts.analysis.scores --out DIR [--baseline none] scores.json...
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from scipy import stats
+
+from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
+from xstilts.data.schema import DataError
+from xstilts.io.atomic import write_atomic
+from xstilts.io.jsonio import check_run_header, read_json_object
+from xstilts.metrics import METRICS, task_score
+from xstilts.tasks.registry import benchmark_languages, benchmark_tasks, target_tasks
+
+log = logging.getLogger(__name__)
+
+TIDY_COLUMNS = ["model", "intermediate", "seed", "target", "language", "metric", "value"]
+KEYS = ("model", "intermediate", "seed", "target", "task_metric", "languages")
+SCORE = "score"
+AVG = "avg"
+AVG_R = "avg_xtreme_r"  # XTREME-R's average (its implemented tasks that the grid has)
+SIGNIFICANCE = 0.05
+MIN_SEEDS_FOR_STARS = 3  # significance marks (tables, figures) need this many paired seeds
+
+
+# ---------------------------------------------------------------------------- task score rule
+
+def language_score(metric: str, scores: Mapping[str, float]) -> float:
+    """Task score of one language (`xstilts.metrics.task_score`)."""
+    return float(task_score(metric, dict(scores)))
+
+
+# ---------------------------------------------------------------------------- ordering
+
+def target_order(names: Iterable[str]) -> list[str]:
+    """XTREME's task order (registry order) first, then any other targets sorted."""
+    names = set(names)
+    known = [t for t in target_tasks() if t in names]
+    return known + sorted(names - set(known))
+
+
+def recipe_order(names: Iterable[str], baseline: str = "none") -> list[str]:
+    """The baseline first, then the other intermediate recipes sorted."""
+    names = set(names)
+    return ([baseline] if baseline in names else []) + sorted(names - {baseline})
+
+
+# ---------------------------------------------------------------------------- collect
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _read_one(path: Path) -> list[dict[str, Any]]:
+    raw = read_json_object(path, "score file")
+    check_run_header(raw, path, KEYS, tuple(METRICS))
+    langs = raw["languages"]
+    refused = raw.get("refused")
+    if langs == {} and isinstance(refused, str) and refused:
+        print(f"xstilts: {path}: {refused}", file=sys.stderr)  # a job that refused to score
+        return []
+    if not isinstance(langs, dict) or not langs:
+        raise DataError(f"{path}: key 'languages' must be a non-empty object of languages")
+    head = {k: raw[k] for k in ("model", "intermediate", "seed", "target")}
+    rows: list[dict[str, Any]] = []
+    for lang, metrics in langs.items():
+        where = f"{path}: languages.{lang}"
+        if not isinstance(metrics, dict) or not metrics:
+            raise DataError(f"{where}: expected a non-empty object of metric values")
+        if SCORE in metrics:
+            raise DataError(f"{where}: metric name '{SCORE}' is reserved for the task score")
+        for name, value in metrics.items():
+            if not _is_number(value) or not math.isfinite(value):
+                raise DataError(f"{where}.{name}: expected a finite number, got {value!r}")
+            rows.append({**head, "language": lang, "metric": name, "value": float(value)})
+        try:
+            score = language_score(raw["task_metric"], metrics)
+        except (KeyError, ValueError, TypeError) as err:
+            raise DataError(f"{where}: cannot compute the task score: {err}") from err
+        if not 0.0 <= score <= 100.0:
+            raise DataError(f"{where}: task score {score} is not a percentage in [0, 100]")
+        rows.append({**head, "language": lang, "metric": SCORE, "value": score})
+    return rows
+
+
+def collect(score_files: Sequence[Path]) -> pd.DataFrame:
+    """Tidy frame (TIDY_COLUMNS), one row per metric plus a "score" row per language."""
+    if not score_files:
+        raise ValueError("no score files given")
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple, Path] = {}
+    for path in score_files:
+        one = _read_one(Path(path))
+        if not one:
+            continue
+        key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
+        if key in seen:
+            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
+        seen[key] = Path(path)
+        rows.extend(one)
+    tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    tidy["seed"] = tidy["seed"].astype("int64")
+    tidy["value"] = tidy["value"].astype("float64")
+    return tidy.sort_values(TIDY_COLUMNS[:6], kind="stable").reset_index(drop=True)
+
+
+def _check_tidy(tidy: pd.DataFrame) -> None:
+    missing = [c for c in TIDY_COLUMNS if c not in tidy.columns]
+    if missing:
+        raise ValueError(f"tidy frame lacks column(s) {missing}")
+    if not (tidy["metric"] == SCORE).any():
+        raise ValueError(f"tidy frame has no '{SCORE}' rows (build it with collect())")
+
+
+# ---------------------------------------------------------------------------- per-seed scores
+
+def task_scores(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed task scores: model, intermediate, seed, target, score (mean over languages)."""
+    _check_tidy(tidy)
+    keys = ["model", "intermediate", "seed", "target"]
+    scores = tidy[tidy["metric"] == SCORE]
+    out = scores.groupby(keys, sort=True)["value"].mean().rename(SCORE).reset_index()
+    return out
+
+
+def _common_targets(tidy: pd.DataFrame) -> frozenset[str]:
+    ts = task_scores(tidy)
+    sets = ts.groupby(["model", "intermediate", "seed"])["target"].agg(frozenset)
+    return frozenset.intersection(*sets) if len(sets) else frozenset()
+
+
+def average_targets(tidy: pd.DataFrame, benchmark: str = "xtreme") -> list[str]:
+    """The average's task set: the `benchmark`'s tasks that every (model, intermediate, seed)
+    has (all 9 XTREME tasks on a full grid); all common targets when none is a benchmark task
+    (a custom target set)."""
+    common = _common_targets(tidy)
+    suite = [t for t in benchmark_tasks(benchmark) if t in common]
+    return suite if benchmark != "xtreme" else target_order(suite or common)
+
+
+def describe_targets(targets: Sequence[str]) -> str:
+    """"XTREME (all 9)" for the full benchmark, else the task names."""
+    xtreme = benchmark_tasks("xtreme")
+    if set(targets) == set(xtreme) and len(targets) == len(xtreme):
+        return "XTREME (all 9)"
+    return ", ".join(targets) if targets else "none"
+
+
+def _benchmark_task_scores(tidy: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    """Per-seed task scores over each task's languages in `benchmark` (all evaluated languages
+    when none of them is one of the benchmark's, as on mini-XTREME)."""
+    scores = tidy[tidy["metric"] == SCORE]
+    parts = []
+    for target, grp in scores.groupby("target"):
+        if target not in benchmark_tasks(benchmark):
+            continue
+        langs = set(benchmark_languages(target, benchmark))
+        keep = grp[grp["language"].isin(langs)]
+        # English is in every list: a synthetic benchmark shares no other language with it
+        parts.append(keep if (keep["language"] != "en").any() else grp)
+    return task_scores(pd.concat(parts)) if parts else task_scores(scores.iloc[:0])
+
+
+def seed_averages(tidy: pd.DataFrame, benchmark: str = "xtreme") -> pd.DataFrame:
+    """Per-seed benchmark average: model, intermediate, seed, avg (over `average_targets`)."""
+    targets = average_targets(tidy, benchmark)
+    ts = task_scores(tidy) if benchmark == "xtreme" else _benchmark_task_scores(tidy, benchmark)
+    sub = ts[ts["target"].isin(targets)]
+    out = sub.groupby(["model", "intermediate", "seed"], sort=True)[SCORE].mean()
+    return out.rename(AVG).reset_index()
+
+
+def _seed_long(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed task scores with the XTREME average appended as target "avg" and, when the grid
+    has an XTREME-R task that XTREME lacks (XCOPA), XTREME-R's as "avg_xtreme_r"."""
+    ts = task_scores(tidy)
+    parts = [ts, seed_averages(tidy).rename(columns={AVG: SCORE}).assign(target=AVG)[ts.columns]]
+    only_r = set(benchmark_tasks("xtreme_r")) - set(benchmark_tasks("xtreme"))
+    if only_r & _common_targets(tidy):
+        avg_r = seed_averages(tidy, "xtreme_r").rename(columns={AVG: SCORE})
+        parts.append(avg_r.assign(target=AVG_R)[ts.columns])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _row_keys(frame: pd.DataFrame, baseline: str) -> list[tuple[str, str]]:
+    pairs = set(zip(frame["model"], frame["intermediate"], strict=True))
+    return [(m, r) for m in sorted({m for m, _ in pairs})
+            for r in recipe_order({r for mm, r in pairs if mm == m}, baseline)]
+
+
+# ---------------------------------------------------------------------------- tables
+
+def xtreme_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Mean and sd over seeds of each task score and the XTREME average, per model x recipe.
+
+    Columns: model, intermediate, n_seeds, <target>, <target>_sd ..., avg, avg_sd, avg_over.
+    sd is the sample sd (ddof=1; NaN with one seed).
+    """
+    long = _seed_long(tidy)
+    averages = [a for a in (AVG, AVG_R) if a in set(long["target"])]
+    targets = target_order(set(long["target"]) - {AVG, AVG_R})
+    stats_ = long.groupby(["model", "intermediate", "target"])[SCORE].agg(["mean", "std"])
+    seeds = long.groupby(["model", "intermediate"])["seed"].nunique()
+    over = describe_targets(average_targets(tidy))
+    rows = []
+    for model, recipe in _row_keys(long, baseline):
+        row: dict[str, Any] = {"model": model, "intermediate": recipe,
+                               "n_seeds": int(seeds[(model, recipe)])}
+        for target in [*targets, *averages]:
+            key = (model, recipe, target)
+            found = key in stats_.index
+            row[target] = float(stats_.loc[key, "mean"]) if found else math.nan
+            row[f"{target}_sd"] = float(stats_.loc[key, "std"]) if found else math.nan
+        row["avg_over"] = over
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paired(rec: pd.Series, base: pd.Series) -> tuple[float, float, int]:
+    """(delta of means, paired t-test p-value over common seeds, number of pairs)."""
+    if rec.empty or base.empty:
+        return math.nan, math.nan, 0
+    delta = float(rec.mean() - base.mean())
+    common = sorted(set(rec.index) & set(base.index))
+    if len(common) < 2:
+        return delta, math.nan, len(common)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(stats.ttest_rel(rec.loc[common].to_numpy(), base.loc[common].to_numpy()).pvalue)
+    return delta, p, len(common)
+
+
+def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Long improvement table: model, intermediate, target (incl. "avg"), delta, p_value,
+    n_pairs, mean, baseline_mean. delta = recipe mean - baseline mean over seeds; p_value from
+    scipy.stats.ttest_rel on per-seed scores paired by seed (NaN with < 2 pairs)."""
+    long = _seed_long(tidy)
+    if baseline not in set(long["intermediate"]):
+        raise ValueError(f"baseline intermediate '{baseline}' not in the scores; have "
+                         f"{sorted(set(long['intermediate']))}")
+    averages = [a for a in (AVG, AVG_R) if a in set(long["target"])]
+    targets = [*target_order(set(long["target"]) - {AVG, AVG_R}), *averages]
+    series = {key: grp.set_index("seed")[SCORE].sort_index()
+              for key, grp in long.groupby(["model", "intermediate", "target"])}
+    empty = pd.Series(dtype="float64")
+    rows = []
+    for model, recipe in _row_keys(long, baseline):
+        if recipe == baseline:
+            continue
+        for target in targets:
+            rec = series.get((model, recipe, target), empty)
+            base = series.get((model, baseline, target), empty)
+            delta, p, n = _paired(rec, base)
+            rows.append({"model": model, "intermediate": recipe, "target": target,
+                         "delta": delta, "p_value": p, "n_pairs": n,
+                         "mean": float(rec.mean()) if len(rec) else math.nan,
+                         "baseline_mean": float(base.mean()) if len(base) else math.nan})
+    cols = ["model", "intermediate", "target", "delta", "p_value", "n_pairs", "mean",
+            "baseline_mean"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def improvement_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Table-1-style improvements over `baseline`, one row per model x recipe.
+
+    Columns: model, intermediate, <target>, <target>_p ..., avg, avg_p, n_pairs (min over
+    columns of the number of seeds paired with the baseline).
+    """
+    imp = improvement_long(tidy, baseline)
+    targets = list(dict.fromkeys(imp["target"]))
+    rows = []
+    for (model, recipe), grp in imp.groupby(["model", "intermediate"], sort=False):
+        row: dict[str, Any] = {"model": model, "intermediate": recipe}
+        by = grp.set_index("target")
+        for target in targets:
+            row[target] = float(by.loc[target, "delta"])
+            row[f"{target}_p"] = float(by.loc[target, "p_value"])
+        row["n_pairs"] = int(grp["n_pairs"].min())
+        rows.append(row)
+    cols = ["model", "intermediate"] + [c for t in targets for c in (t, f"{t}_p")] + ["n_pairs"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def per_language_table(tidy: pd.DataFrame, target: str, baseline: str = "none") -> pd.DataFrame:
+    """Mean over seeds of each language's score for `target`; languages as columns + "avg"."""
+    _check_tidy(tidy)
+    sub = tidy[(tidy["metric"] == SCORE) & (tidy["target"] == target)]
+    if sub.empty:
+        raise ValueError(f"target '{target}' not in the scores; have "
+                         f"{target_order(set(tidy['target']))}")
+    langs = sorted(set(sub["language"]))
+    means = sub.groupby(["model", "intermediate", "language"])["value"].mean()
+    ts = task_scores(sub)
+    task_mean = ts.groupby(["model", "intermediate"])[SCORE].mean()
+    seeds = ts.groupby(["model", "intermediate"])["seed"].nunique()
+    rows = []
+    for model, recipe in _row_keys(sub, baseline):
+        row: dict[str, Any] = {"model": model, "intermediate": recipe,
+                               "n_seeds": int(seeds[(model, recipe)])}
+        for lang in langs:
+            key = (model, recipe, lang)
+            row[lang] = float(means[key]) if key in means.index else math.nan
+        row[AVG] = float(task_mean[(model, recipe)])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", "intermediate", "n_seeds", *langs, AVG])
+
+
+# ---------------------------------------------------------------------------- rendering
+
+def _label_cols(df: pd.DataFrame) -> pd.DataFrame:
+    """model (only when there are several) and intermediate, as display strings."""
+    cols = ["intermediate"] if df["model"].nunique() <= 1 else ["model", "intermediate"]
+    return df[cols].astype(str).reset_index(drop=True)
+
+
+def display_xtreme(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Display frame ("mean ± sd") and its numeric columns."""
+    out = _label_cols(table)
+    out["seeds"] = table["n_seeds"].astype(int).astype(str).to_numpy()
+    targets = [c for c in table.columns if f"{c}_sd" in table.columns]
+    for t in targets:
+        out[t] = [fmt_mean_sd(m, s) for m, s in zip(table[t], table[f"{t}_sd"], strict=True)]
+    return out, ["seeds", *targets]
+
+
+def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
+                        baseline: str) -> tuple[pd.DataFrame, list[str]]:
+    """Per model: the baseline row with absolute scores, then signed deltas ("*": p < 0.05)."""
+    targets = [c for c in table.columns if f"{c}_p" in table.columns]
+    rows: list[dict[str, str]] = []
+    for model in sorted(set(table["model"])):
+        for _, b in xtreme[(xtreme["model"] == model)
+                           & (xtreme["intermediate"] == baseline)].iterrows():
+            rows.append({"model": model, "intermediate": f"{baseline} (absolute)",
+                         **{t: fmt_num(b.get(t, math.nan)) for t in targets}})
+        for _, r in table[table["model"] == model].iterrows():
+            cells = {}
+            marks = r["n_pairs"] >= MIN_SEEDS_FOR_STARS
+            for t in targets:
+                d, p = r[t], r[f"{t}_p"]
+                star = "*" if (marks and not math.isnan(p) and p < SIGNIFICANCE) else ""
+                cells[t] = MISSING if math.isnan(d) else fmt_num(d, signed=True) + star
+            rows.append({"model": model, "intermediate": r["intermediate"], **cells})
+    out = pd.DataFrame(rows, columns=["model", "intermediate", *targets])
+    if table["model"].nunique() <= 1:
+        out = out.drop(columns="model")
+    return out, targets
+
+
+def display_per_language(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    out = _label_cols(table)
+    numeric = [c for c in table.columns if c not in ("model", "intermediate", "n_seeds")]
+    for c in numeric:
+        out[c] = [fmt_num(v) for v in table[c]]
+    return out, numeric
+
+
+def _write_formats(stem: Path, table: pd.DataFrame, display: pd.DataFrame,
+                   numeric: list[str], caption: str, note: str = "") -> list[Path]:
+    """CSV, Markdown and LaTeX; `note` (e.g. the reported split) ends the caption and follows
+    the Markdown table."""
+    csv = table.to_csv(index=False, lineterminator="\n")
+    label = f"tab:{stem.name}"
+    markdown = to_markdown(display, numeric) + (f"\n{note.strip()}\n" if note else "")
+    return [write_atomic(stem.with_suffix(".csv"), csv),
+            write_atomic(stem.with_suffix(".md"), markdown),
+            write_atomic(stem.with_suffix(".tex"),
+                         to_latex(display, numeric, caption + note, label))]
+
+
+def reported_splits(score_files: Sequence[Path]) -> pd.DataFrame:
+    """target, language, split: the split each score was computed on (score files' "splits",
+    written by the evaluate stage; "test" when a file has none, e.g. retrieval). A language
+    scored on different splits by different runs is "mixed"."""
+    seen: dict[tuple[str, str], str] = {}
+    for path in score_files:
+        raw = read_json_object(Path(path), "score file")
+        per_lang = raw.get("splits") if isinstance(raw.get("splits"), dict) else {}
+        langs = raw.get("languages") if isinstance(raw.get("languages"), dict) else {}
+        for lang in langs:
+            split = str(per_lang.get(lang, raw.get("split", "test")))
+            key = (str(raw["target"]), str(lang))
+            seen[key] = split if seen.get(key, split) == split else "mixed"
+    rows = [(t, lang, s) for (t, lang), s in sorted(seen.items())]
+    return pd.DataFrame(rows, columns=["target", "language", "split"])
+
+
+def _split_note(splits: pd.DataFrame | None, target: str | None = None) -> str:
+    """Caption text naming the splits that are not "test" (empty when everything is test)."""
+    if splits is None or splits.empty:
+        return ""
+    frame = splits if target is None else splits[splits["target"] == target]
+    other = frame[frame["split"] != "test"]
+    if other.empty:
+        return ""
+    if target is not None:
+        names = sorted(set(other["split"]))
+        return f" Reported on the {'/'.join(names)} split (test gold withheld)."
+    parts = [f"{t} ({'/'.join(sorted(set(g['split'])))})" for t, g in other.groupby("target")]
+    return f" Not on the test split (its gold withheld): {', '.join(parts)}."
+
+
+def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
+                 splits: pd.DataFrame | None = None) -> list[Path]:
+    """Write tidy.csv and the xtreme, improvement (if `baseline` is present) and per-language
+    tables as CSV (full precision), Markdown and LaTeX (2 decimals), atomically; with `splits`
+    (`reported_splits`) also splits.csv, and captions name any split other than test."""
+    _check_tidy(tidy)
+    out_dir = Path(out_dir)
+    ordered = tidy.sort_values(TIDY_COLUMNS[:6], kind="stable")[TIDY_COLUMNS]
+    written = [write_atomic(out_dir / "tidy.csv", ordered.to_csv(index=False, lineterminator="\n"))]
+    if splits is not None:
+        written.append(write_atomic(out_dir / "splits.csv",
+                                    splits.to_csv(index=False, lineterminator="\n")))
+    xt = xtreme_table(tidy, baseline)
+    over = xt["avg_over"].iloc[0] if len(xt) else "none"
+    disp, num = display_xtreme(xt)
+    written += _write_formats(out_dir / "xtreme", xt, disp, num,
+                              f"Task scores and average over {over}: mean ± sd over seeds.",
+                              _split_note(splits))
+    recipes = set(tidy["intermediate"])
+    if baseline in recipes and len(recipes) > 1:
+        imp = improvement_table(tidy, baseline)
+        disp, num = display_improvement(imp, xt, baseline)
+        caption = (f"Improvement over '{baseline}' (rows marked 'absolute': scores); * marks "
+                   f"p < {SIGNIFICANCE} in a paired t-test over seeds (only rows with >= "
+                   f"{MIN_SEEDS_FOR_STARS} paired seeds). avg over {over}.")
+        written += _write_formats(out_dir / "improvement", imp, disp, num, caption)
+    else:
+        log.warning("need baseline '%s' and another recipe for the improvement table; have %s",
+                    baseline, sorted(recipes))
+    for target in target_order(set(tidy["target"])):
+        pl = per_language_table(tidy, target, baseline)
+        disp, num = display_per_language(pl)
+        written += _write_formats(out_dir / f"per_language_{target}", pl, disp, num,
+                                  f"{target}: score per language, mean over seeds.",
+                                  _split_note(splits, target))
+    return written
+
+
+# ---------------------------------------------------------------------------- CLI
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xstilts.analysis.scores", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--baseline", default="none", help="baseline intermediate recipe")
+    parser.add_argument("files", nargs="+", type=Path, help="scores.json files")
+    args = parser.parse_args(argv)
+    from xstilts.io.provenance import start_tool_log
+
+    start_tool_log("aggregate")
+    tidy = collect(args.files)
+    for path in write_tables(tidy, args.out, args.baseline, reported_splits(args.files)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
