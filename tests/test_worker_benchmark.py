@@ -95,3 +95,19 @@ def test_every_record_is_kept_for_the_grid_benchmark(tmp_path):
     assert keep_records(tmp_path / RECORDS, dest) == 1  # a second run of the workflow appends
     assert [r["cpu_s"] for r in read_records(dest)] == [1.5, 1.5]
     assert keep_records(tmp_path / "absent.jsonl", dest) == 0
+
+
+def test_a_job_run_before_the_worker_is_up_is_recorded_too(tmp_path):
+    """The workflow sets XSTILTS_WORKER before the worker has imported torch; a job that starts
+    then runs in-process, and its own CPU time is recorded like a forked job's."""
+    env = {**os.environ, "PYTHONPATH": SRC, "XSTILTS_WORKER": str(tmp_path / "worker.sock")}
+    env.pop("SLURM_JOB_ID", None)
+    log = tmp_path / "labels.log"
+    with open(log, "w") as out:
+        status = subprocess.run([sys.executable, "-m", "xstilts", "labels", "--spec", "{"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+                                timeout=120).returncode
+    assert status == 2 and "--spec is not valid JSON" in log.read_text()
+    (rec,) = read_records(tmp_path / RECORDS)
+    assert rec["stage"] == "labels" and rec["log"] == str(log) and rec["cwd"] == str(tmp_path)
+    assert rec["cpu_s"] > 0 and rec["wall_s"] > 0 and rec["max_rss_mb"] > 10

@@ -71,11 +71,19 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
 
         return check_main(argv[1:])
     if allow_worker:
-        from xstilts.worker_client import run_via_worker
+        from xstilts.worker_client import record_in_process, run_via_worker
 
         status = run_via_worker(argv)
         if status is not None:
             return status
+        try:  # no worker up (yet): this process is the job; record it as the worker would
+            return _run(argv, started)
+        finally:
+            record_in_process(argv, started)
+    return _run(argv, started)
+
+
+def _run(argv: list[str], started: float) -> int:
     if argv[:1] == ["cost"]:
         from xstilts.grid.cost import main as cost_main
 
