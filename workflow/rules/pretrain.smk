@@ -49,7 +49,7 @@ rule pretrain:
 EXPORTED_MODELS = [m for m, e in config["models"].items() if e.get("export")]
 REGENERATE_TINY = (
     "snakemake export_models --forcerun export_model --cores all --configfile config.yaml "
-    "config/pretrain-tiny.yaml"
+    "config/studies.yaml config/pretrain-tiny.yaml"
 )
 
 
