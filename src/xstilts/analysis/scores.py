@@ -28,7 +28,7 @@ from scipy import stats
 from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
 from xstilts.io.atomic import write_atomic
-from xstilts.io.jsonio import check_run_header, read_json_object
+from xstilts.io.jsonio import check_run_header, read_json_object, run_rows
 from xstilts.metrics import METRICS, task_score
 from xstilts.tasks.registry import benchmark_languages, benchmark_tasks, target_tasks
 
@@ -107,17 +107,7 @@ def collect(score_files: Sequence[Path]) -> pd.DataFrame:
     """Tidy frame (TIDY_COLUMNS), one row per metric plus a "score" row per language."""
     if not score_files:
         raise ValueError("no score files given")
-    rows: list[dict[str, Any]] = []
-    seen: dict[tuple, Path] = {}
-    for path in score_files:
-        one = _read_one(Path(path))
-        if not one:
-            continue
-        key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
-        if key in seen:
-            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
-        seen[key] = Path(path)
-        rows.extend(one)
+    rows = run_rows(score_files, _read_one)
     tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     tidy["seed"] = tidy["seed"].astype("int64")
     tidy["value"] = tidy["value"].astype("float64")

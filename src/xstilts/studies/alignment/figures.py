@@ -11,9 +11,9 @@ from matplotlib import rc_context
 from xstilts.analysis.figures import (
     MARKERS,
     RC,
-    _new_figure,
-    _style,
     distinct_colors,
+    figure_style,
+    new_figure,
     ordered_labels,
     row_labels,
     save_figure,
@@ -41,8 +41,8 @@ def layer_plot(frame: pd.DataFrame, stem: Path, value: str = "value", baseline: 
     palette = dict(zip(order, distinct_colors(len(order)), strict=True))
     markers = {label: MARKERS[k % len(MARKERS)] for k, label in enumerate(order)}
     n_seeds = data.groupby("label")["seed"].nunique() if "seed" in data.columns else [1]
-    with rc_context(RC), _style():
-        fig = _new_figure(3.2 * len(metrics) + 1.8, 3.4)
+    with rc_context(RC), figure_style():
+        fig = new_figure(3.2 * len(metrics) + 1.8, 3.4)
         axes = fig.subplots(1, len(metrics), squeeze=False)[0]
         for ax, metric in zip(axes, metrics, strict=True):
             part = data[data["metric"] == metric]
@@ -73,8 +73,8 @@ def gain_plot(joined: pd.DataFrame, corr: pd.DataFrame, stem: Path, metric: str,
     data = joined.assign(label=row_labels(joined).to_numpy())
     order = ordered_labels(data, baseline)
     total = corr.iloc[-1]
-    with rc_context(RC), _style():
-        fig = _new_figure(6.4, 4.2)
+    with rc_context(RC), figure_style():
+        fig = new_figure(6.4, 4.2)
         ax = fig.add_subplot()
         sns.scatterplot(data=data, x="change", y="gain", hue="label", hue_order=order,
                         palette=distinct_colors(len(order)), style="label", style_order=order,

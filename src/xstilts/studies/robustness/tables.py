@@ -36,7 +36,7 @@ from xstilts.analysis.scores import language_score, recipe_order, target_order
 from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
 from xstilts.io.atomic import write_atomic
-from xstilts.io.jsonio import check_run_header, read_json_object
+from xstilts.io.jsonio import check_run_header, read_json_object, run_rows
 from xstilts.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -117,18 +117,7 @@ def collect(files: Sequence[Path]) -> pd.DataFrame:
     """Tidy robustness frame (COLUMNS) of robustness JSON files."""
     if not files:
         raise ValueError("no robustness files given")
-    rows: list[dict[str, Any]] = []
-    seen: dict[tuple, Path] = {}
-    for path in files:
-        one = read_one(Path(path))
-        if not one:
-            log.warning("%s: no perturbed set scores", path)
-            continue
-        key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
-        if key in seen:
-            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
-        seen[key] = Path(path)
-        rows.extend(one)
+    rows = run_rows(files, read_one, lambda path: log.warning("%s: no perturbed set scores", path))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["seed"] = frame["seed"].astype("int64")
     for col in ("severity", "value", "clean", "drop"):
