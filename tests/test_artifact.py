@@ -76,13 +76,15 @@ def _merged(base: dict, overlay: dict) -> dict:
 
 @pytest.mark.parametrize("name", [name for name, _ in SHIPPED_MODELS])
 def test_default_config_uses_the_shipped_model_with_its_recipe(name):
-    """config.yaml starts from assets/models/<name> and keeps the recipe that produced it: the
-    documented regeneration command (config.yaml + config/pretrain-tiny.yaml) rebuilds it."""
+    """config.yaml (tiny_bert: with config/studies.yaml) starts from assets/models/<name> and
+    keeps the recipe that produced it: the documented regeneration command (config.yaml +
+    config/studies.yaml + config/pretrain-tiny.yaml) rebuilds it."""
     import yaml
 
     from xstilts.grid.config import hparams
 
-    config = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    config = _merged(yaml.safe_load((ROOT / "config.yaml").read_text("utf-8")),
+                     yaml.safe_load((ROOT / "config" / "studies.yaml").read_text("utf-8")))
     entry = config["models"][name]
     assert entry["init"] == "path" and entry["path"] == f"assets/models/{name}"
     overlay = yaml.safe_load((ROOT / "config" / "pretrain-tiny.yaml").read_text("utf-8"))

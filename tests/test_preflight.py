@@ -17,6 +17,7 @@ from xstilts.io.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+STUDIES = yaml.safe_load((ROOT / "config" / "studies.yaml").read_text("utf-8"))
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,7 @@ def _config(path: Path | None, targets: list[str], **bench) -> dict:
     cfg["intermediate"] = {}
     cfg["models"] = {"tiny": {**cfg["models"]["tiny"], "recipes": ["none"]}}
     cfg["tasks"] = {"xnli": {"languages": ["en", "de", "sw", "ur"]}}
-    cfg["alignment"] = {**cfg["alignment"], "recipes": []}  # reads Tatoeba: tested below
+    cfg["alignment"] = {**STUDIES["alignment"], "recipes": []}  # reads Tatoeba: tested below
     return cfg
 
 

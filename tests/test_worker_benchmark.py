@@ -111,3 +111,12 @@ def test_a_job_run_before_the_worker_is_up_is_recorded_too(tmp_path):
     (rec,) = read_records(tmp_path / RECORDS)
     assert rec["stage"] == "labels" and rec["log"] == str(log) and rec["cwd"] == str(tmp_path)
     assert rec["cpu_s"] > 0 and rec["wall_s"] > 0 and rec["max_rss_mb"] > 10
+
+
+def test_worker_off_records_nothing(tmp_path):
+    """XSTILTS_WORKER=0 (the worker switched off) is no socket: no records file anywhere."""
+    env = {**os.environ, "PYTHONPATH": SRC, "XSTILTS_WORKER": "0"}
+    env.pop("SLURM_JOB_ID", None)
+    subprocess.run([sys.executable, "-m", "xstilts", "labels", "--spec", "{"], env=env,
+                   capture_output=True, cwd=tmp_path, timeout=120)
+    assert not list(tmp_path.rglob(RECORDS))

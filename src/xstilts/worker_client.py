@@ -93,8 +93,9 @@ def record_in_process(argv: list[str], started: float) -> None:
     go into the worker's records like a forked job's, so that no job is missing from them."""
     import resource
 
-    path = os.environ.get(ENV_VAR)
-    if not path or os.environ.get("SLURM_JOB_ID") or not Path(path).parent.is_dir():
+    path = os.environ.get(ENV_VAR)  # "0" = no worker (off); the workflow's is absolute
+    if not path or not os.path.isabs(path) or os.environ.get("SLURM_JOB_ID") \
+            or not Path(path).parent.is_dir():
         return
     mine, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
                                                       resource.RUSAGE_CHILDREN))

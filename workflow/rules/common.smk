@@ -178,7 +178,7 @@ def perturb_tokenizer_model():
 EXPORTED_MODELS = [m for m, e in config["models"].items() if e.get("export")]
 REGENERATE_TINY = (
     "snakemake export_models --forcerun export_model --cores all --configfile config.yaml "
-    "config/pretrain-tiny.yaml"
+    "config/studies.yaml config/pretrain-tiny.yaml"
 )
 
 
