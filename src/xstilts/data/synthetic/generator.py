@@ -52,6 +52,8 @@ class Benchmark:
         self.english = self.realizers["en"]
         # task -> (training examples, English renderings seen) borrowed from TRAIN_FROM's source
         self.borrowed: dict[str, tuple[list[Example], set[str]]] = {}
+        # id(example) -> (example, its English record without id), filled by `examples`
+        self._english: dict[int, tuple[Example, Record]] = {}
         forbidden = set(english_vocabulary())
         for lang in self.languages:
             forbidden.update(lang.lexicon.values())
@@ -95,13 +97,19 @@ class Benchmark:
                 continue
             seen.add(key)
             out.append(ex)
+            self._english[id(ex)] = (ex, rec)  # holding ex keeps its id unique
         return out
 
     def render_all(self, task: str, split: str, examples: list[Example],
                    lang: str) -> list[Record]:
         realizer = self.realizers[lang]
-        return [render(ex, realizer, f"{task}-{split}-{i:06d}", task)
-                for i, ex in enumerate(examples)]
+        out = []
+        for i, ex in enumerate(examples):
+            uid = f"{task}-{split}-{i:06d}"
+            cached = self._english.get(id(ex)) if lang == "en" else None
+            out.append({**cached[1], "id": uid} if cached and cached[0] is ex
+                       else render(ex, realizer, uid, task))
+        return out
 
 
 def generate_records(cfg: dict[str, Any] | None = None
