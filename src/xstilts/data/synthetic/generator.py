@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xstilts.data.synthetic import retrieval
 from xstilts.data.synthetic.config import resolve_config
 from xstilts.data.synthetic.extra_tasks import EXTRA_BUILDERS
 from xstilts.data.synthetic.grammar import CCG_TAGS, Realizer, Text
@@ -31,6 +32,9 @@ RETRIEVAL = ("bucc2018", "tatoeba")
 NEW_TARGETS = ("xcopa", "tweet_sentiment")  # xcopa's English train/validation = copa's
 MULTILINGUAL_INTERMEDIATE = ("sib200", "masakhaner")  # + native data in low-resource languages
 _ALL_BUILDERS = {**BUILDERS, **EXTRA_BUILDERS}
+# targets trained on an intermediate task's training set (XTREME trains XNLI on MultiNLI); the
+# two tasks' builders must be the same
+TRAIN_FROM = {"xnli": "mnli"}
 SPLITS = ("train", "validation", "test")
 LANGUAGE_COLUMNS = ("lang", "name", "family", "script", "word_order", "morphology",
                     "resource_level", "spaces", "mlm_sentences")
@@ -47,6 +51,10 @@ class Benchmark:
         self.languages: list[Language] = build_languages(self.seed, cfg["languages"])
         self.realizers = {lang.code: Realizer(lang) for lang in self.languages}
         self.english = self.realizers["en"]
+        # intermediate task -> its training examples (for the targets of TRAIN_FROM)
+        self.train_of: dict[str, list[Example]] = {}
+        # id(example) -> (example, its English record without id), filled by `examples`
+        self._english: dict[int, tuple[Example, Record]] = {}
         forbidden = set(english_vocabulary())
         for lang in self.languages:
             forbidden.update(lang.lexicon.values())
@@ -90,13 +98,26 @@ class Benchmark:
                 continue
             seen.add(key)
             out.append(ex)
+            self._english[id(ex)] = (ex, rec)  # holding ex keeps its id unique
         return out
+
+    def english_record(self, ex: Example) -> Record:
+        """The English record (without id) `examples` rendered for `ex`."""
+        cached = self._english.get(id(ex))
+        if cached is None or cached[0] is not ex:
+            raise KeyError("example was not drawn by Benchmark.examples")
+        return cached[1]
 
     def render_all(self, task: str, split: str, examples: list[Example],
                    lang: str) -> list[Record]:
         realizer = self.realizers[lang]
-        return [render(ex, realizer, f"{task}-{split}-{i:06d}", task)
-                for i, ex in enumerate(examples)]
+        out = []
+        for i, ex in enumerate(examples):
+            uid = f"{task}-{split}-{i:06d}"
+            cached = self._english.get(id(ex)) if lang == "en" else None
+            out.append({**cached[1], "id": uid} if cached and cached[0] is ex
+                       else render(ex, realizer, uid, task))
+        return out
 
 
 def generate_records(cfg: dict[str, Any] | None = None
@@ -116,6 +137,7 @@ def generate_records(cfg: dict[str, Any] | None = None
     for task in INTERMEDIATE:
         seen: set[str] = set()
         train = bench.examples(task, "train", sizes[task]["train"], seen)
+        bench.train_of[task] = train
         yield task, "train", "en", bench.render_all(task, "train", train, "en")
         val = bench.examples(task, "validation", sizes[task]["validation"], seen)
         yield task, "validation", "en", bench.render_all(task, "validation", val, "en")
@@ -138,11 +160,27 @@ def generate_records(cfg: dict[str, Any] | None = None
 
 
 def _target_splits(bench: Benchmark, task: str) -> Iterator[tuple[str, list]]:
-    """(split, examples) of a target's configured splits, distinct across splits."""
+    """(split, examples) of a target's configured splits, distinct across splits.
+
+    A target of `TRAIN_FROM` draws its training examples from its source task's training
+    stream: with equal sizes (the default) they are the source's training set, as XTREME's
+    download writes MultiNLI's training set as XNLI's.
+    """
     seen: set[str] = set()
     for split in SPLITS:
-        if split in bench.cfg["sizes"][task]:
-            yield split, bench.examples(task, split, bench.cfg["sizes"][task][split], seen)
+        if split not in bench.cfg["sizes"][task]:
+            continue
+        n = bench.cfg["sizes"][task][split]
+        source = TRAIN_FROM.get(task) if split == "train" else None
+        if source is None:
+            yield split, bench.examples(task, split, n, seen)
+        elif len(bench.train_of.get(source, ())) >= n:
+            train = bench.train_of[source][:n]
+            seen.update(json.dumps(bench.english_record(ex), sort_keys=True, ensure_ascii=False)
+                        for ex in train)
+            yield split, train
+        else:
+            yield split, bench.examples(task, split, n, seen, (source, split))
 
 
 def _rendered_target(bench: Benchmark, task: str, split: str, examples: list
@@ -179,6 +217,13 @@ def _new_tasks(bench: Benchmark) -> Iterator[tuple[str, str, str, list[Record]]]
                                                             lang)
 
 
+def retrieval_records(cfg: dict[str, Any] | None = None
+                      ) -> Iterator[tuple[str, str, str, dict[str, list[Record]]]]:
+    """Only the retrieval tasks' (task, split, lang, records) of `generate_records` (the same
+    records: retrieval draws from its own random streams)."""
+    yield from _retrieval(Benchmark(resolve_config(cfg)))
+
+
 def multilingual_train_languages(cfg: dict[str, Any] | None = None) -> list[str]:
     """Languages with training data of the multilingual intermediate tasks (en + low-resource)."""
     cfg = resolve_config(cfg)
@@ -188,10 +233,21 @@ def multilingual_train_languages(cfg: dict[str, Any] | None = None) -> list[str]
 
 
 def _retrieval(bench: Benchmark) -> Iterator[tuple[str, str, str, dict[str, list[Record]]]]:
+    """Tatoeba and BUCC in minimal-pair groups (`retrieval.groups`), paired with English.
+
+    Tatoeba: the same English sentences for every language, line i = line i. BUCC: per
+    language and split, one group per gold pair; the group's other members are the distractors
+    of the two sides (gold density n_gold / (n_gold + distractors)); both sides shuffled.
+    """
     sizes = bench.cfg["sizes"]
+    size = int(bench.cfg["retrieval_group"])
     others = [c for c in bench.codes if c != "en"]
     n = sizes["tatoeba"]["test"]
-    texts = random_declaratives(bench.world, n, bench.rng("tatoeba", "test"))
+    rng = bench.rng("tatoeba", "test")
+    texts = [t for g in retrieval.groups(bench.world, bench.english,
+                                         [size] * (n // size) + ([n % size] if n % size else []),
+                                         rng) for t in g]
+    rng.shuffle(texts)
     for lang in others:
         src = [{"id": str(i), "text": bench.realizers[lang].string(t)} for i, t in enumerate(texts)]
         trg = [{"id": str(i), "text": bench.english.string(t)} for i, t in enumerate(texts)]
@@ -199,13 +255,16 @@ def _retrieval(bench: Benchmark) -> Iterator[tuple[str, str, str, dict[str, list
         yield "tatoeba", "test", lang, {"source": src, "target": trg, "gold": gold}
     for split in ("validation", "test"):
         n_gold, n_dis = sizes["bucc2018"][split]["gold"], sizes["bucc2018"][split]["distractors"]
+        share = [n_dis // n_gold + (g < n_dis % n_gold) for g in range(n_gold)]
         for lang in others:
             rng = bench.rng("bucc2018", split, lang)
-            texts = random_declaratives(bench.world, n_gold + 2 * n_dis, rng)
-            gold_t, src_only, trg_only = (texts[:n_gold], texts[n_gold:n_gold + n_dis],
-                                          texts[n_gold + n_dis:])
-            src_items = [(t, i) for i, t in enumerate(gold_t)] + [(t, None) for t in src_only]
-            trg_items = [(t, i) for i, t in enumerate(gold_t)] + [(t, None) for t in trg_only]
+            grouped = retrieval.groups(bench.world, bench.english, [1 + 2 * k for k in share],
+                                       rng)
+            src_items: list[tuple[Text, int | None]] = []
+            trg_items: list[tuple[Text, int | None]] = []
+            for g, (group, k) in enumerate(zip(grouped, share, strict=True)):
+                src_items += [(group[0], g)] + [(t, None) for t in group[1:1 + k]]
+                trg_items += [(group[0], g)] + [(t, None) for t in group[1 + k:]]
             rng.shuffle(src_items)
             rng.shuffle(trg_items)
             src, trg, s_of, t_of = [], [], {}, {}
