@@ -1,8 +1,10 @@
 """Stage: phase (i) for the embedded default — a tiny XLM-R- or BERT-shaped encoder.
 
 `init: pretrain` trains a tokenizer on the benchmark's MLM corpus (SentencePiece for
-`architecture: xlm-roberta`, the default; WordPiece for `architecture: bert`), initialises the
-encoder and pretrains it with MLM (+ TLM / code-switching from parallel data). `init: random` is
+`architecture: xlm-roberta`, the default, where languages written without spaces are given
+word-segmented from the parallel data, see `engine.tokenizer`; WordPiece for
+`architecture: bert`), initialises the encoder and pretrains it with MLM (+ TLM /
+code-switching from parallel data). `init: random` is
 the no-pretraining control: the same tokenizer as another model, random weights.
 """
 
@@ -49,24 +51,56 @@ def _retrieval_texts(spec: dict) -> set[str]:
     return texts
 
 
+def _unspaced(source: dict) -> set[str]:
+    """Languages of the synthetic benchmark written without spaces (languages.csv `spaces`)."""
+    from xstilts.data.languages import read_language_table
+
+    table = read_language_table(Path(source["path"]) / "languages.csv")
+    return {str(lang) for lang, spaces in zip(table["lang"], table["spaces"], strict=True)
+            if str(spaces).lower() == "false"}
+
+
+def _parallel_pairs(spec: dict, what: str) -> list:
+    from xstilts.data.parallel import read_parallel
+
+    source = source_of(spec)
+    if source["kind"] != "synthetic":
+        raise ValueError(f"models.<model>.{what}: needs the synthetic benchmark's parallel data "
+                         "(parallel/<lang>.tsv)")
+    return [pair for lang in benchmark_languages(source) if lang != "en"
+            for pair in read_parallel(source["path"], lang)]
+
+
+def _tokenizer_texts(spec: dict, corpus) -> list[str]:
+    """The SentencePiece training text: the MLM corpus, except that languages written without
+    spaces come word-segmented from the parallel data (words joined by `WORD_DELIMITER`), so no
+    piece spans words (see engine.tokenizer). Sentences of the retrieval sets are left out."""
+    from xstilts.engine.tokenizer import WORD_DELIMITER
+
+    source = source_of(spec)
+    unspaced = _unspaced(source) if source["kind"] == "synthetic" else set()
+    texts = [text for text, lang in zip(corpus["text"], corpus["lang"], strict=True)
+             if lang not in unspaced]
+    if unspaced:
+        banned = _retrieval_texts(spec)
+        texts += [WORD_DELIMITER.join(pair.tokens) for pair in _parallel_pairs(spec, "init")
+                  if pair.lang in unspaced and pair.text not in banned]
+    return texts
+
+
 def _cross_lingual_corpus(spec: dict, objectives: dict, sep: str = "</s>") -> list[str]:
     """TLM and code-switched sentences from the benchmark's parallel data (see data.parallel).
 
     `sep` joins the two sides of a TLM sequence: the tokenizer's separator token (XLM-R's
     `</s>`, BERT's `[SEP]`), so it is encoded as the special token, not as text.
     """
-    from xstilts.data.parallel import cross_lingual_texts, read_parallel
+    from xstilts.data.parallel import cross_lingual_texts
 
-    source = source_of(spec)
-    if source["kind"] != "synthetic":
-        raise ValueError("models.<model>.objectives: TLM and code-switching need the synthetic "
-                         "benchmark's parallel data (parallel/<lang>.tsv)")
-    pairs = [pair for lang in benchmark_languages(source) if lang != "en"
-             for pair in read_parallel(source["path"], lang)]
+    pairs = _parallel_pairs(spec, "objectives")
     return cross_lingual_texts(pairs, bool(objectives.get("tlm")),
                                float(objectives.get("code_switch", 0.0)),
                                seed=int(spec.get("seed", 0)), sep=sep,
-                               exclude=_retrieval_texts(spec))
+                               exclude=_retrieval_texts(spec), unspaced=_unspaced(source_of(spec)))
 
 
 def run(spec: dict) -> None:
@@ -94,7 +128,9 @@ def run(spec: dict) -> None:
             from xstilts.engine.training import TrainTask, train
 
             corpus = _corpus(spec)
-            tokenizer = train_tokenizer_for(architecture, corpus["text"],
+            texts = (corpus["text"] if architecture == "bert"
+                     else _tokenizer_texts(spec, corpus))
+            tokenizer = train_tokenizer_for(architecture, texts,
                                             model.get("vocab_size", 8000), tmp / "tok")
             init_dir = tmp / "init"
             init_encoder(model["size"], tokenizer, init_dir, seed=seed, architecture=architecture)
