@@ -31,6 +31,8 @@ RETRIEVAL = ("bucc2018", "tatoeba")
 NEW_TARGETS = ("xcopa", "tweet_sentiment")  # xcopa's English train/validation = copa's
 MULTILINGUAL_INTERMEDIATE = ("sib200", "masakhaner")  # + native data in low-resource languages
 _ALL_BUILDERS = {**BUILDERS, **EXTRA_BUILDERS}
+# targets whose training set is an intermediate task's (XTREME trains XNLI on MultiNLI)
+TRAIN_FROM = {"xnli": "mnli"}
 SPLITS = ("train", "validation", "test")
 LANGUAGE_COLUMNS = ("lang", "name", "family", "script", "word_order", "morphology",
                     "resource_level", "spaces", "mlm_sentences")
@@ -47,6 +49,8 @@ class Benchmark:
         self.languages: list[Language] = build_languages(self.seed, cfg["languages"])
         self.realizers = {lang.code: Realizer(lang) for lang in self.languages}
         self.english = self.realizers["en"]
+        # task -> (training examples, English renderings seen) borrowed from TRAIN_FROM's source
+        self.borrowed: dict[str, tuple[list[Example], set[str]]] = {}
         forbidden = set(english_vocabulary())
         for lang in self.languages:
             forbidden.update(lang.lexicon.values())
@@ -116,6 +120,8 @@ def generate_records(cfg: dict[str, Any] | None = None
     for task in INTERMEDIATE:
         seen: set[str] = set()
         train = bench.examples(task, "train", sizes[task]["train"], seen)
+        for target in (t for t, source in TRAIN_FROM.items() if source == task):
+            bench.borrowed[target] = (train, seen)
         yield task, "train", "en", bench.render_all(task, "train", train, "en")
         val = bench.examples(task, "validation", sizes[task]["validation"], seen)
         yield task, "validation", "en", bench.render_all(task, "validation", val, "en")
@@ -138,8 +144,17 @@ def generate_records(cfg: dict[str, Any] | None = None
 
 
 def _target_splits(bench: Benchmark, task: str) -> Iterator[tuple[str, list]]:
-    """(split, examples) of a target's configured splits, distinct across splits."""
+    """(split, examples) of a target's configured splits, distinct across splits.
+
+    A target of `TRAIN_FROM` has the training examples of its source task (written under its
+    own name, as XTREME's download writes MultiNLI's training set as XNLI's) and evaluation
+    examples distinct from the source task's train and validation sets.
+    """
     seen: set[str] = set()
+    if task in bench.borrowed:
+        train, source_seen = bench.borrowed[task]
+        seen = set(source_seen)
+        yield "train", train
     for split in SPLITS:
         if split in bench.cfg["sizes"][task]:
             yield split, bench.examples(task, split, bench.cfg["sizes"][task][split], seen)
