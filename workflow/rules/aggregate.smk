@@ -29,4 +29,4 @@ rule aggregate:
     log:
         "results/logs/aggregate.log",
     shell:
-        "{PYTHON} -m xstilts.aggregate --out {xgrid.TABLES} {input} > {log} 2>&1"
+        "{PYTHON} -m xstilts.analysis.scores --out {xgrid.TABLES} {input} > {log} 2>&1"

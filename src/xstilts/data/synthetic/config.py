@@ -52,6 +52,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "xcopa": dict(_V1), "tweet_sentiment": dict(_V1),
         "sib200": _inter(1000, 200), "masakhaner": _inter(1000, 200),
     },
+    # sentences per minimal-pair group of Tatoeba (BUCC: one group per gold pair, holding its
+    # distractors); a model without word meanings retrieves at most 1 in this many
+    "retrieval_group": 20,
     # English intermediate training examples translated into every other language (per task)
     "translated_train": 300,
     # native (not translated) training examples per low-resource language of the multilingual

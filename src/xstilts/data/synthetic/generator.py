@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import sha256
+from xstilts.data.synthetic import retrieval
 from xstilts.data.synthetic.config import resolve_config
 from xstilts.data.synthetic.extra_tasks import EXTRA_BUILDERS
 from xstilts.data.synthetic.grammar import CCG_TAGS, Realizer, Text
@@ -21,6 +21,7 @@ from xstilts.data.synthetic.languages import (
 )
 from xstilts.data.synthetic.tasks import BUILDERS, Example, random_declaratives, render
 from xstilts.data.synthetic.world import World
+from xstilts.io.atomic import sha256
 
 INTERMEDIATE = ("anli_plus", "mnli", "qqp", "squad_v2", "squad_v1", "hellaswag", "ccg",
                 "cosmosqa", "commonsenseqa")
@@ -194,6 +195,13 @@ def _new_tasks(bench: Benchmark) -> Iterator[tuple[str, str, str, list[Record]]]
                                                             lang)
 
 
+def retrieval_records(cfg: dict[str, Any] | None = None
+                      ) -> Iterator[tuple[str, str, str, dict[str, list[Record]]]]:
+    """Only the retrieval tasks' (task, split, lang, records) of `generate_records` (the same
+    records: retrieval draws from its own random streams)."""
+    yield from _retrieval(Benchmark(resolve_config(cfg)))
+
+
 def multilingual_train_languages(cfg: dict[str, Any] | None = None) -> list[str]:
     """Languages with training data of the multilingual intermediate tasks (en + low-resource)."""
     cfg = resolve_config(cfg)
@@ -203,10 +211,21 @@ def multilingual_train_languages(cfg: dict[str, Any] | None = None) -> list[str]
 
 
 def _retrieval(bench: Benchmark) -> Iterator[tuple[str, str, str, dict[str, list[Record]]]]:
+    """Tatoeba and BUCC in minimal-pair groups (`retrieval.groups`), paired with English.
+
+    Tatoeba: the same English sentences for every language, line i = line i. BUCC: per
+    language and split, one group per gold pair; the group's other members are the distractors
+    of the two sides (gold density n_gold / (n_gold + distractors)); both sides shuffled.
+    """
     sizes = bench.cfg["sizes"]
+    size = int(bench.cfg["retrieval_group"])
     others = [c for c in bench.codes if c != "en"]
     n = sizes["tatoeba"]["test"]
-    texts = random_declaratives(bench.world, n, bench.rng("tatoeba", "test"))
+    rng = bench.rng("tatoeba", "test")
+    texts = [t for g in retrieval.groups(bench.world, bench.english,
+                                         [size] * (n // size) + ([n % size] if n % size else []),
+                                         rng) for t in g]
+    rng.shuffle(texts)
     for lang in others:
         src = [{"id": str(i), "text": bench.realizers[lang].string(t)} for i, t in enumerate(texts)]
         trg = [{"id": str(i), "text": bench.english.string(t)} for i, t in enumerate(texts)]
@@ -214,13 +233,16 @@ def _retrieval(bench: Benchmark) -> Iterator[tuple[str, str, str, dict[str, list
         yield "tatoeba", "test", lang, {"source": src, "target": trg, "gold": gold}
     for split in ("validation", "test"):
         n_gold, n_dis = sizes["bucc2018"][split]["gold"], sizes["bucc2018"][split]["distractors"]
+        share = [n_dis // n_gold + (g < n_dis % n_gold) for g in range(n_gold)]
         for lang in others:
             rng = bench.rng("bucc2018", split, lang)
-            texts = random_declaratives(bench.world, n_gold + 2 * n_dis, rng)
-            gold_t, src_only, trg_only = (texts[:n_gold], texts[n_gold:n_gold + n_dis],
-                                          texts[n_gold + n_dis:])
-            src_items = [(t, i) for i, t in enumerate(gold_t)] + [(t, None) for t in src_only]
-            trg_items = [(t, i) for i, t in enumerate(gold_t)] + [(t, None) for t in trg_only]
+            grouped = retrieval.groups(bench.world, bench.english, [1 + 2 * k for k in share],
+                                       rng)
+            src_items: list[tuple[Text, int | None]] = []
+            trg_items: list[tuple[Text, int | None]] = []
+            for g, (group, k) in enumerate(zip(grouped, share, strict=True)):
+                src_items += [(group[0], g)] + [(t, None) for t in group[1:1 + k]]
+                trg_items += [(group[0], g)] + [(t, None) for t in group[1 + k:]]
             rng.shuffle(src_items)
             rng.shuffle(trg_items)
             src, trg, s_of, t_of = [], [], {}, {}
