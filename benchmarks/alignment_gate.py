@@ -90,11 +90,11 @@ def xnli_scores(encoder: Path, data: Path, work: Path) -> dict[str, float]:
     hparams for xnli (seed 1, one thread), tested on every language's test set."""
     import yaml
 
-    from xstilts.config import hparams
     from xstilts.data.load import load_split
     from xstilts.engine.predict import Predictor
     from xstilts.engine.training import TrainTask, train
-    from xstilts.registry import get_task
+    from xstilts.grid.config import hparams
+    from xstilts.tasks.registry import get_task
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
     task = get_task("xnli", {})
@@ -219,7 +219,7 @@ def main() -> None:
             ok &= tatoeba_gate(args.model, control, dev_pairs(), family,
                                "Held-out de-leaked dev pairs (200 per language), accuracy %")
         if not args.no_tatoeba:
-            from xstilts.alignment import tatoeba_pairs
+            from xstilts.studies.alignment.measure import tatoeba_pairs
 
             ok &= tatoeba_gate(args.model, control, tatoeba_pairs(data, limit=10**6), family,
                                "Tatoeba (mini-XTREME test), accuracy %")

@@ -4,7 +4,8 @@
 `architecture: xlm-roberta`, the default, where languages written without spaces are given
 word-segmented from the parallel data, see `engine.tokenizer`; WordPiece for
 `architecture: bert`), initialises the encoder and pretrains it with MLM (+ TLM /
-code-switching from parallel data). `init: random` is
+code-switching from parallel data), then optionally with translation ranking on the parallel
+pairs (`objectives.translation_ranking`, see engine.translation_ranking). `init: random` is
 the no-pretraining control: the same tokenizer as another model, random weights.
 """
 
@@ -103,6 +104,23 @@ def _cross_lingual_corpus(spec: dict, objectives: dict, sep: str = "</s>") -> li
                                exclude=_retrieval_texts(spec), unspaced=_unspaced(source_of(spec)))
 
 
+def _translation_ranking(spec: dict, encoder: Path, options: dict, seed: int) -> dict:
+    """The translation-ranking phase (engine.translation_ranking) on the parallel pairs, minus
+    the retrieval sets' sentences, at the layer retrieval reads."""
+    from transformers import AutoConfig
+
+    from xstilts.engine.retrieval import default_layer
+    from xstilts.engine.translation_ranking import train_translation_ranking
+
+    banned = _retrieval_texts(spec)
+    pairs = [(p.en_text, p.text) for p in _parallel_pairs(spec, "objectives")
+             if p.en_text not in banned and p.text not in banned]
+    layers = AutoConfig.from_pretrained(str(encoder)).num_hidden_layers
+    steps = int(options.pop("steps"))
+    return train_translation_ranking(encoder, pairs, steps, default_layer(layers), seed,
+                                     **options)
+
+
 def run(spec: dict) -> None:
     setup(spec["threads"])
     from xstilts.engine.tiny_model import architecture_of, check_tokenizer, init_encoder
@@ -155,6 +173,10 @@ def run(spec: dict) -> None:
                 threads=spec["threads"],
                 time_budget=spec.get("_time_budget"),
             )
+            ranking = objectives.get("translation_ranking")
+            if ranking:
+                summary["translation_ranking"] = _translation_ranking(
+                    spec, tmp / "encoder", dict(ranking), seed)
             for item in (tmp / "encoder").iterdir():
                 item.rename(tmp / item.name)
             for leftover in ("encoder", "init", "tok"):
