@@ -84,7 +84,7 @@ def train_translation_ranking(encoder_dir: str | Path, pairs: Sequence[tuple[str
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if (step + 1) % 50 == 0 or step + 1 == steps:
             log.info("translation ranking step %d/%d loss %.4f elapsed %.0fs", step + 1, steps,
                      sum(losses[-50:]) / len(losses[-50:]), time.time() - t0)
