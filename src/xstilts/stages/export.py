@@ -11,6 +11,7 @@ def run(spec: dict) -> None:
     provenance = {"model": spec["model_name"], "entry": spec["model"],
                   "hparams": spec["hparams"], "benchmark": spec["benchmark"],
                   "seed": spec["seed"], "threads": spec["threads"],
-                  "code": code_version(spec["checkout"]), "command": spec["command"]}
+                  "code": code_version(spec["checkout"], exclude=spec["out"]),
+                  "command": spec["command"]}
     export_model(spec["base"], spec["out"], provenance)
     log.info("exported %s to %s", spec["base"], spec["out"])
