@@ -69,3 +69,34 @@ def test_translation_ranking_refuses_too_few_pairs(encoder):
         train_translation_ranking(encoder, _pairs(5, 0), steps=3, layer=1, seed=0, batch_size=8)
     with pytest.raises(ValueError, match="layer 9 out of range"):
         train_translation_ranking(encoder, _pairs(40, 0), steps=3, layer=9, seed=0, batch_size=8)
+
+
+def test_pretrain_stage_runs_translation_ranking_after_mlm(tmp_path):
+    """`objectives.translation_ranking` runs after MLM and is recorded in the base summary; the
+    vocabulary of the unspaced languages comes from their word-segmented parallel text."""
+    import json
+
+    from test_synthetic import small_config
+    from transformers import AutoTokenizer
+
+    from xstilts.data.synthetic import generate
+    from xstilts.stages import pretrain
+
+    cfg = small_config()
+    cfg["parallel"] = 24
+    root = tmp_path / "mini"
+    generate(root, cfg)
+    entry = {"init": "pretrain", "size": SIZE, "vocab_size": 400,
+             "objectives": {"tlm": True, "code_switch": 0.5,
+                            "translation_ranking": {"steps": 3, "batch_size": 4}}}
+    hp = {"lr": 1e-3, "batch_size": 8, "max_steps": 4, "max_length": 32, "warmup_ratio": 0.0}
+    out = tmp_path / "base"
+    pretrain.run({"model": entry, "benchmark": {"source": "synthetic", "path": str(root)},
+                  "tasks": {}, "seed": 0, "out": str(out), "threads": 1,
+                  "scratch": str(tmp_path / "scratch"), "hparams": hp})
+    summary = json.loads((out / "xstilts_base.json").read_text("utf-8"))["summary"]
+    assert summary["translation_ranking"]["steps"] == 3
+    assert summary["translation_ranking"]["layer"] == 2
+    vocab = AutoTokenizer.from_pretrained(str(out)).get_vocab()
+    han = [p for p in vocab if any("\u4e00" <= c <= "\u9fff" for c in p)]
+    assert han and max(len(p.lstrip("\u2581")) for p in han) <= 4  # words, not phrases
