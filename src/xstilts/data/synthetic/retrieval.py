@@ -29,6 +29,7 @@ _PERSON_VERBS = ("hire", "help", "call", "pay", "teach", "follow", "see", "thank
 
 
 KINDS = ("colored", "object", "person")
+CAPACITY = {"colored": 864, "object": 144, "person": 40}  # sentences per group, at most
 
 
 def _candidates(p: int, q: int, kind: str) -> list[tuple]:
@@ -76,7 +77,12 @@ def groups(world: World, english: Realizer, sizes: list[int], rng: random.Random
             place = PP("in_time", NP("num", value=world.year()), "time")
         else:
             place = PP("in_loc", world.city_np(rng.randrange(len(world.cities))), "loc")
-        pool = _candidates(p, q, rng.choice(KINDS))
+        kinds = [k for k in KINDS if CAPACITY[k] >= size]
+        if not kinds:
+            raise ValueError(f"synthetic: a retrieval group of {size} sentences is larger than "
+                             f"any template's {max(CAPACITY.values())} (lower retrieval_group, "
+                             "or BUCC's distractors per gold pair)")
+        pool = _candidates(p, q, rng.choice(kinds))
         rng.shuffle(pool)
         group: list[Text] = []
         lengths: set[int] = set()
