@@ -48,10 +48,10 @@ def test_code_switching_replaces_aligned_words(tmp_path):
     pair = read_parallel(_write(tmp_path), "xx")[0]
     to_en, to_xx = code_switched(pair, 1.0, random.Random(0))
     # every foreign word replaced by its English counterpart, in foreign word order
-    assert to_en == "Ana Roma in lives ."
-    assert to_xx == "Ana lofa xin Roma ."
-    assert code_switched(pair, 0.0, random.Random(0)) == ("Ana Roma xin lofa .",
-                                                           "Ana lives in Roma .")
+    assert to_en == "Ana Roma in lives."
+    assert to_xx == "Ana lofa xin Roma."
+    # nothing switched: both sentences exactly as written (no space before punctuation)
+    assert code_switched(pair, 0.0, random.Random(0)) == (pair.text, pair.en_text)
     mixed = {code_switched(pair, 0.5, random.Random(s))[0] for s in range(30)}
     assert len(mixed) > 2  # partial switching varies with the draw
 
@@ -73,3 +73,24 @@ def test_cross_lingual_texts_excludes_evaluation_sentences(tmp_path):
     assert len(kept) == 1 and "Ana lives in Roma." in kept[0]
     with pytest.raises(ValueError, match="code_switch"):
         cross_lingual_texts(pairs, tlm=False, code_switch=1.5, seed=1)
+
+
+def test_code_switching_writes_unspaced_languages_without_spaces():
+    """In a language written without spaces its own words stay joined as in running text (a
+    space-joined token list would make a tokenizer cut them into other pieces); switched-in
+    English words are set off by a space, and a foreign phrase in English stays unseparated."""
+    from xstilts.data.parallel import ParallelPair
+
+    pair = ParallelPair("xx", ("Ana", "lives", "in", "Roma", "."),
+                        ("アナ", "ロマ", "ニ", "スム", "。"),
+                        ((0, 0), (1, 3), (2, 2), (3, 1), (4, 4)), "Ana lives in Roma.",
+                        "アナロマニスム。")
+    assert code_switched(pair, 0.0, random.Random(0), spaced=False) == (pair.text, pair.en_text)
+    to_en, to_xx = code_switched(pair, 1.0, random.Random(0), spaced=False)
+    assert to_en == "Ana Roma in lives."
+    assert to_xx == "アナ スム ニ ロマ。"
+    texts = {code_switched(pair, 0.5, random.Random(s), spaced=False)[0] for s in range(400)}
+    assert "アナロマ inスム。" in texts  # only "in" switched: native words stay unseparated
+    joined = ParallelPair("xx", ("Bo", "sleeps", "."), ("ボ", "ネ", "ル", "。"),
+                          ((0, 0), (1, 1), (1, 2), (2, 3)), "Bo sleeps.", "ボネル。")
+    assert code_switched(joined, 1.0, random.Random(0), spaced=False)[1] == "ボ ネル。"

@@ -8,14 +8,18 @@ sentences). Two cross-lingual pretraining signals come from it:
 - TLM (XLM's translation language modelling): a sentence and its translation in one sequence,
   so masked words can be recovered from the other language;
 - code-switching: aligned words replaced by their counterparts in the other language, so both
-  words occur in the same contexts (dictionary-based code-switching).
+  words occur in the same contexts (dictionary-based code-switching). The switched sentence is
+  written as each language writes: no space before punctuation, and in a language written
+  without spaces (`spaced=False`) its own words stay unseparated, so a subword tokenizer cuts
+  them exactly as in running text (a space-joined token list would give them other pieces).
 """
 
 from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,37 +87,59 @@ def tlm_text(pair: ParallelPair, rng: random.Random, sep: str) -> str:
     return f"{a} {sep} {b}"
 
 
+def _is_punct(token: str) -> bool:
+    return bool(token) and all(unicodedata.category(c).startswith("P") for c in token)
+
+
+def _write(chunks: Sequence[tuple[str, bool]], spaced: bool) -> str:
+    """Join (text, from a spaced language) chunks of a sentence in a `spaced` language or not:
+    a space before each chunk except punctuation, and in an unspaced sentence only before chunks
+    of a spaced language (English words in running Thai-like text)."""
+    out = ""
+    for k, (text, chunk_spaced) in enumerate(chunks):
+        if k and not _is_punct(text) and (spaced or chunk_spaced):
+            out += " "
+        out += text
+    return out
+
+
 def _switch(tokens: Sequence[str], other: Sequence[str], links: dict[int, list[int]],
-            ratio: float, rng: random.Random) -> str:
-    out: list[str] = []
+            ratio: float, rng: random.Random, spaced: bool, other_spaced: bool) -> str:
+    chunks: list[tuple[str, bool]] = []
     for k, token in enumerate(tokens):
         if k in links and rng.random() < ratio:
-            out.extend(other[m] for m in links[k])
+            group = [other[m] for m in links[k]]
+            chunks.append((_write([(t, other_spaced) for t in group], other_spaced),
+                           other_spaced))
         else:
-            out.append(token)
-    return " ".join(out)
+            chunks.append((token, spaced))
+    return _write(chunks, spaced)
 
 
-def code_switched(pair: ParallelPair, ratio: float, rng: random.Random) -> tuple[str, str]:
+def code_switched(pair: ParallelPair, ratio: float, rng: random.Random,
+                  spaced: bool = True) -> tuple[str, str]:
     """(foreign sentence with aligned words -> English, English sentence with words -> foreign).
 
-    Each aligned word is replaced with probability `ratio`.
+    Each aligned word is replaced with probability `ratio`; `spaced` says whether the foreign
+    language separates words with spaces (English does).
     """
     x2e: dict[int, list[int]] = {}
     e2x: dict[int, list[int]] = {}
     for i, j in pair.alignment:
         x2e.setdefault(j, []).append(i)
         e2x.setdefault(i, []).append(j)
-    return (_switch(pair.tokens, pair.en_tokens, x2e, ratio, rng),
-            _switch(pair.en_tokens, pair.tokens, e2x, ratio, rng))
+    return (_switch(pair.tokens, pair.en_tokens, x2e, ratio, rng, spaced, True),
+            _switch(pair.en_tokens, pair.tokens, e2x, ratio, rng, True, spaced))
 
 
 def cross_lingual_texts(pairs: Iterable[ParallelPair], tlm: bool, code_switch: float,
-                        seed: int, sep: str = "</s>", exclude: Iterable[str] = ()) -> list[str]:
+                        seed: int, sep: str = "</s>", exclude: Iterable[str] = (),
+                        unspaced: Collection[str] = ()) -> list[str]:
     """Pretraining sentences from parallel pairs: TLM sequences and/or code-switched sentences.
 
     Pairs whose English or foreign text is in `exclude` (e.g. retrieval test sentences) are
     skipped, so pretraining never sees an evaluation pair together with its translation.
+    `unspaced`: the languages written without spaces between words.
     """
     if not 0.0 <= code_switch <= 1.0:
         raise ValueError(f"code_switch must be in [0, 1], got {code_switch}")
@@ -126,5 +152,5 @@ def cross_lingual_texts(pairs: Iterable[ParallelPair], tlm: bool, code_switch: f
         if tlm:
             texts.append(tlm_text(pair, rng, sep))
         if code_switch > 0:
-            texts.extend(code_switched(pair, code_switch, rng))
+            texts.extend(code_switched(pair, code_switch, rng, pair.lang not in unspaced))
     return texts

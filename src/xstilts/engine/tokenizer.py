@@ -10,6 +10,14 @@ post-processor and a SentencePiece *precompiled* normalizer; a plain `NFKC` norm
 dropped on reload. We therefore use SentencePiece's own `nmt_nfkc` charsmap (what XLM-R uses),
 obtained once from the `sentencepiece` package.
 
+Languages written without spaces (Thai-like, Han-like): trained on running text, a unigram
+vocabulary learns pieces spanning several words of a frequent phrase, since nothing marks word
+ends (on mini-XTREME's small lexicon 64% of an 8000-piece vocabulary were such multi-word chunks
+of two languages, while Greek or Devanagari words fell apart into letters). As XLM did (Lample &
+Conneau 2019 segmented Chinese and Thai before learning BPE), such languages can be given as
+word-segmented text with `WORD_DELIMITER` between words: SentencePiece's
+`pretokenization_delimiter` keeps pieces inside words, and running text is encoded unchanged.
+
 BERT (`train_wordpiece_tokenizer`): a cased WordPiece vocabulary ("##" continuation pieces,
 mBERT's BasicTokenizer pre-tokenization: punctuation split, CJK characters split, no lowercasing,
 no accent stripping) trained with the `tokenizers` library and saved as transformers 5's
@@ -27,6 +35,8 @@ from typing import Any
 SPECIAL_TOKENS: tuple[str, ...] = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 BERT_SPECIAL_TOKENS: tuple[str, ...] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 TOKENIZER_KINDS: dict[str, str] = {"xlm-roberta": "sentencepiece", "bert": "wordpiece"}
+# marks word boundaries in word-segmented training text (never part of a piece)
+WORD_DELIMITER = "\u2063"
 
 
 def _proto_fields(data: bytes) -> Iterator[tuple[int, bytes | None]]:
@@ -93,8 +103,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) 
 
     Trained by SentencePiece itself (as XLM-R's was: unigram, nmt_nfkc, whitespace as a "▁"
     prefix; languages written without spaces are segmented by the model), single-threaded so that
-    the same texts always give the same vocabulary, scores and ids. Returns the reloaded tokenizer
-    (`AutoTokenizer.from_pretrained(out_dir)`, an `XLMRobertaTokenizer`).
+    the same texts always give the same vocabulary, scores and ids. `WORD_DELIMITER` in a text
+    marks a word boundary that no piece crosses (for languages written without spaces).
+    `vocab_size` is an upper bound: a corpus with fewer useful pieces gets a smaller vocabulary.
+    Returns the reloaded tokenizer (`AutoTokenizer.from_pretrained(out_dir)`, an
+    `XLMRobertaTokenizer`).
     """
     import sentencepiece as spm
     from transformers import AutoTokenizer, XLMRobertaTokenizer
@@ -109,6 +122,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) 
         sentence_iterator=iter(lines), model_writer=buf, vocab_size=vocab_size,
         model_type="unigram", normalization_rule_name="nmt_nfkc", character_coverage=1.0,
         hard_vocab_limit=False, num_threads=1, max_sentencepiece_length=16,
+        pretokenization_delimiter=WORD_DELIMITER,
         bos_id=0, pad_id=1, eos_id=2, unk_id=3, bos_piece="<s>", pad_piece="<pad>",
         eos_piece="</s>", unk_piece="<unk>", user_defined_symbols=["<mask>"], minloglevel=2)
     model = spm.SentencePieceProcessor(model_proto=buf.getvalue())
@@ -116,6 +130,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) 
              for i in range(model.get_piece_size())]
     if [p for p, _ in vocab[:len(SPECIAL_TOKENS)]] != list(SPECIAL_TOKENS):
         raise RuntimeError(f"unexpected special-token order in trained vocab: {vocab[:5]}")
+    if any(WORD_DELIMITER in p for p, _ in vocab):
+        raise RuntimeError("the word delimiter became part of a vocabulary piece")
     tokenizer = XLMRobertaTokenizer(vocab=vocab, _spm_precompiled_charsmap=nmt_nfkc_charsmap())
     tokenizer.model_max_length = 512
     out = Path(out_dir)

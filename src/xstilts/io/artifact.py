@@ -26,8 +26,11 @@ class ArtifactError(ValueError):
     """A shipped model folder is incomplete or does not match its provenance."""
 
 
-def code_version(checkout: str | Path) -> dict[str, Any]:
-    """xstilts version and, when `checkout` is a git work tree, its commit and dirty flag."""
+def code_version(checkout: str | Path, exclude: str | Path | None = None) -> dict[str, Any]:
+    """xstilts version and, when `checkout` is a git work tree, its commit and dirty flag.
+
+    `exclude`: a path whose changes do not count as dirty (the export's own output: Snakemake
+    removes the shipped copy before the export job runs)."""
     from xstilts import __version__
 
     info: dict[str, Any] = {"xstilts": __version__}
@@ -37,7 +40,8 @@ def code_version(checkout: str | Path) -> dict[str, Any]:
                                   capture_output=True, text=True, timeout=30).stdout.strip()
 
         info["git_commit"] = git("rev-parse", "HEAD")
-        info["git_dirty"] = bool(git("status", "--porcelain", "--untracked-files=no"))
+        spec = [] if exclude is None else ["--", ".", f":(exclude){Path(exclude).resolve()}"]
+        info["git_dirty"] = bool(git("status", "--porcelain", "--untracked-files=no", *spec))
     except (OSError, subprocess.SubprocessError):
         info["git_commit"] = None
     return info

@@ -13,6 +13,6 @@ def run(spec: ExportSpec | dict, job: Job = DEFAULT_JOB) -> None:
     provenance = {"model": spec.name, "entry": spec.model,
                   "hparams": spec.hparams, "benchmark": spec.benchmark,
                   "seed": spec.seed, "threads": spec.threads,
-                  "code": code_version(spec.checkout), "command": spec.command}
+                  "code": code_version(spec.checkout, exclude=spec.out), "command": spec.command}
     export_model(spec.model_path, spec.out, provenance)
     log.info("exported %s to %s", spec.model_path, spec.out)

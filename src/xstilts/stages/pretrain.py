@@ -1,8 +1,11 @@
 """Stage: phase (i) for the embedded default — a tiny XLM-R- or BERT-shaped encoder.
 
 `init: pretrain` trains a tokenizer on the benchmark's MLM corpus (SentencePiece for
-`architecture: xlm-roberta`, the default; WordPiece for `architecture: bert`), initialises the
-encoder and pretrains it with MLM (+ TLM / code-switching from parallel data). `init: random` is
+`architecture: xlm-roberta`, the default, where languages written without spaces are given
+word-segmented from the parallel data, see `engine.tokenizer`; WordPiece for
+`architecture: bert`), initialises the encoder and pretrains it with MLM (+ TLM /
+code-switching from parallel data), then optionally with translation ranking on the parallel
+pairs (`objectives.translation_ranking`, see engine.translation_ranking). `init: random` is
 the no-pretraining control: the same tokenizer as another model, random weights.
 """
 
@@ -50,24 +53,73 @@ def _retrieval_texts(spec: PretrainSpec) -> set[str]:
     return texts
 
 
+def _unspaced(source: dict) -> set[str]:
+    """Languages of the synthetic benchmark written without spaces (languages.csv `spaces`)."""
+    from xstilts.data.languages import read_language_table
+
+    table = read_language_table(Path(source["path"]) / "languages.csv")
+    return {str(lang) for lang, spaces in zip(table["lang"], table["spaces"], strict=True)
+            if str(spaces).lower() == "false"}
+
+
+def _parallel_pairs(spec: PretrainSpec, what: str) -> list:
+    from xstilts.data.parallel import read_parallel
+
+    source = source_of(spec.benchmark)
+    if source["kind"] != "synthetic":
+        raise ValueError(f"models.<model>.{what}: needs the synthetic benchmark's parallel data "
+                         "(parallel/<lang>.tsv)")
+    return [pair for lang in source_languages(source) if lang != "en"
+            for pair in read_parallel(source["path"], lang)]
+
+
+def _tokenizer_texts(spec: PretrainSpec, corpus) -> list[str]:
+    """The SentencePiece training text: the MLM corpus, except that languages written without
+    spaces come word-segmented from the parallel data (words joined by `WORD_DELIMITER`), so no
+    piece spans words (see engine.tokenizer). Sentences of the retrieval sets are left out."""
+    from xstilts.engine.tokenizer import WORD_DELIMITER
+
+    source = source_of(spec.benchmark)
+    unspaced = _unspaced(source) if source["kind"] == "synthetic" else set()
+    texts = [text for text, lang in zip(corpus["text"], corpus["lang"], strict=True)
+             if lang not in unspaced]
+    if unspaced:
+        banned = _retrieval_texts(spec)
+        texts += [WORD_DELIMITER.join(pair.tokens) for pair in _parallel_pairs(spec, "init")
+                  if pair.lang in unspaced and pair.text not in banned]
+    return texts
+
+
 def _cross_lingual_corpus(spec: PretrainSpec, objectives: dict, sep: str = "</s>") -> list[str]:
     """TLM and code-switched sentences from the benchmark's parallel data (see data.parallel).
 
     `sep` joins the two sides of a TLM sequence: the tokenizer's separator token (XLM-R's
     `</s>`, BERT's `[SEP]`), so it is encoded as the special token, not as text.
     """
-    from xstilts.data.parallel import cross_lingual_texts, read_parallel
+    from xstilts.data.parallel import cross_lingual_texts
 
-    source = source_of(spec.benchmark)
-    if source["kind"] != "synthetic":
-        raise ValueError("models.<model>.objectives: TLM and code-switching need the synthetic "
-                         "benchmark's parallel data (parallel/<lang>.tsv)")
-    pairs = [pair for lang in source_languages(source) if lang != "en"
-             for pair in read_parallel(source["path"], lang)]
+    pairs = _parallel_pairs(spec, "objectives")
     return cross_lingual_texts(pairs, bool(objectives.get("tlm")),
                                float(objectives.get("code_switch", 0.0)),
                                seed=spec.seed, sep=sep,
-                               exclude=_retrieval_texts(spec))
+                               exclude=_retrieval_texts(spec), unspaced=_unspaced(source_of(spec.benchmark)))
+
+
+def _translation_ranking(spec: PretrainSpec, encoder: Path, options: dict, seed: int) -> dict:
+    """The translation-ranking phase (engine.translation_ranking) on the parallel pairs, minus
+    the retrieval sets' sentences, at the layer retrieval reads."""
+    from transformers import AutoConfig
+
+    from xstilts.engine.retrieval import default_layer
+    from xstilts.engine.translation_ranking import train_translation_ranking
+
+    banned = _retrieval_texts(spec)
+    pairs = [(p.en_text, p.text) for p in _parallel_pairs(spec, "objectives")
+             if p.en_text not in banned and p.text not in banned]
+    layers = AutoConfig.from_pretrained(str(encoder)).num_hidden_layers
+    steps = int(options.pop("steps"))
+    return train_translation_ranking(encoder, pairs, steps, default_layer(layers), seed,
+                                     **options)
 
 
 def run(spec: PretrainSpec | dict, job: Job = DEFAULT_JOB) -> None:
@@ -95,7 +147,9 @@ def run(spec: PretrainSpec | dict, job: Job = DEFAULT_JOB) -> None:
             from xstilts.engine.training import TrainTask, train
 
             corpus = _corpus(spec)
-            tokenizer = train_tokenizer_for(architecture, corpus["text"],
+            texts = (corpus["text"] if architecture == "bert"
+                     else _tokenizer_texts(spec, corpus))
+            tokenizer = train_tokenizer_for(architecture, texts,
                                             model.get("vocab_size", 8000), tmp / "tok")
             init_dir = tmp / "init"
             init_encoder(model["size"], tokenizer, init_dir, seed=seed, architecture=architecture)
@@ -120,6 +174,10 @@ def run(spec: PretrainSpec | dict, job: Job = DEFAULT_JOB) -> None:
                 threads=job.threads,
                 time_budget=job.time_budget,
             )
+            ranking = objectives.get("translation_ranking")
+            if ranking:
+                summary["translation_ranking"] = _translation_ranking(
+                    spec, tmp / "encoder", dict(ranking), seed)
             for item in (tmp / "encoder").iterdir():
                 item.rename(tmp / item.name)
             for leftover in ("encoder", "init", "tok"):

@@ -1,0 +1,52 @@
+"""The shipped tiny model's cross-lingual alignment reaches every language family (issue #14).
+
+On mini-XTREME's de-leaked Tatoeba (minimal-pair groups: shared names, numbers and English
+length), the shipped model beats its no-pretraining control (same size and tokenizer, random
+weights) by >= 10 points in every non-English family. The XNLI half of the gate needs
+fine-tuning and is in `benchmarks/alignment_gate.py`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "assets" / "models" / "tiny"
+
+
+def _gate_module():
+    spec = importlib.util.spec_from_file_location("alignment_gate",
+                                                  ROOT / "benchmarks" / "alignment_gate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gate():
+    return _gate_module()
+
+
+# Not reached yet: the shipped model (800 MLM + 800 translation-ranking steps, all the shared
+# CPU allowed) beats its control by 2-5 points per family (benchmarks/alignment_gate.py).
+# Strict: once a re-pretrained model reaches the gate this fails, and the mark goes.
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="issue #14 alignment gate not reached by the shipped tiny")
+def test_shipped_tiny_beats_random_control_on_deleaked_tatoeba_in_every_family(gate, tmp_path):
+    import torch
+
+    from xstilts.data.synthetic import language_rows
+
+    torch.set_num_threads(1)
+    family = {row["lang"]: row["family"] for row in language_rows(None)}
+    pairs = gate.generated_tatoeba(None)
+    assert set(pairs) == set(family) - {"en"}
+    control = gate.control_of(MODEL, tmp_path / "control")
+    shipped = gate.by_family(gate.tatoeba_scores(MODEL, pairs), family)
+    random = gate.by_family(gate.tatoeba_scores(control, pairs), family)
+    margins = {fam: round(shipped[fam] - random[fam], 1) for fam in shipped}
+    assert len(margins) == 4
+    assert all(m >= gate.TATOEBA_MARGIN for m in margins.values()), (margins, shipped, random)
