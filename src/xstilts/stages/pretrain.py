@@ -102,7 +102,8 @@ def _cross_lingual_corpus(spec: PretrainSpec, objectives: dict, sep: str = "</s>
     return cross_lingual_texts(pairs, bool(objectives.get("tlm")),
                                float(objectives.get("code_switch", 0.0)),
                                seed=spec.seed, sep=sep,
-                               exclude=_retrieval_texts(spec), unspaced=_unspaced(source_of(spec.benchmark)))
+                               exclude=_retrieval_texts(spec),
+                               unspaced=_unspaced(source_of(spec.benchmark)))
 
 
 def _translation_ranking(spec: PretrainSpec, encoder: Path, options: dict, seed: int) -> dict:
