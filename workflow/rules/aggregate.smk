@@ -20,13 +20,15 @@ localrules:
 
 rule aggregate:
     input:
-        xgrid.score_files(config),
+        scores=xgrid.score_files(config),
+        dev=xgrid.intermediate_dev_files(config),
     output:
         tidy=f"{xgrid.TABLES}/tidy.csv",
         tables=TABLE_FILES,
+        dev=[table_file("intermediate_dev", "csv"), f"{xgrid.TABLES}/intermediate_dev.md"],
     conda:
         CONDA_ENV
     log:
         "results/logs/aggregate.log",
     shell:
-        "{PYTHON} -m xstilts.aggregate --out {xgrid.TABLES} {input} > {log} 2>&1"
+        "{PYTHON} -m xstilts.aggregate --out {xgrid.TABLES} {input.scores} --intermediate-dev {input.dev} > {log} 2>&1"

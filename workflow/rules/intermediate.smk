@@ -10,6 +10,8 @@ def intermediate_spec(wildcards):
         targets=config["targets"] if recipe["mlm"] or recipe["translated"] else [],
         base=xgrid.base_model_path(config, wildcards.model), hparams=hp, seed=int(wildcards.seed),
         out=xgrid.intermediate_dir(wildcards.model, wildcards.recipe, wildcards.seed),
+        dev_out=xgrid.intermediate_dev_file(wildcards.model, wildcards.recipe, wildcards.seed),
+        model_name=wildcards.model, recipe_name=wildcards.recipe,
         scratch=xgrid.scratch_dir("intermediate", wildcards.model, wildcards.recipe, wildcards.seed),
         threads=threads_for("intermediate"),
     )
@@ -21,6 +23,7 @@ rule intermediate:
         lambda w: base_input(w.model),
     output:
         directory(xgrid.intermediate_dir("{model}", "{recipe}", "{seed}")),
+        xgrid.intermediate_dev_file("{model}", "{recipe}", "{seed}"),
     wildcard_constraints:
         recipe=_alternatives(set(RECIPES) - {xcfg.NONE_RECIPE}),
     params:
