@@ -92,6 +92,18 @@ def test_hparams_precedence():
     assert cfg.hparams(config, "target", "pawsx")["lr"] == config["hparams"]["default"]["lr"]
 
 
+def test_recipe_hparams_merge_tasks_then_recipe():
+    config = _validated(default_config())
+    config["intermediate"]["pair"] = {"tasks": ["mnli", "qqp"]}
+    config["hparams"]["intermediate_tasks"] = {"mnli": {"max_steps": 10, "lr": 1.0e-4},
+                                               "qqp": {"max_steps": 20}}
+    config["hparams"]["recipes"] = {"pair": {"max_steps": 30}}
+    assert cfg.recipe_hparams(config, "pair")["max_steps"] == 30
+    assert cfg.recipe_hparams(config, "pair")["lr"] == config["hparams"]["default"]["lr"]
+    del config["hparams"]["recipes"]
+    assert cfg.recipe_hparams(config, "pair")["max_steps"] == 20  # the last task's
+
+
 def test_cost_estimate_grows_with_seeds():
     paper = _validated(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
     one_seed = {**paper, "seeds": [1]}
@@ -129,6 +141,8 @@ HOSTILE = [
     ("unknown-intermediate-task-hparams",
      lambda c: c["hparams"].update(intermediate_tasks={"mnlli": {"lr": 1.0e-5}}),
      "hparams.intermediate_tasks.mnlli"),
+    ("unknown-recipe-hparams",
+     lambda c: c["hparams"].update(recipes={"mnlli": {"max_steps": 5}}), "hparams.recipes.mnlli"),
     ("non-target-under-targets", lambda c: c["hparams"]["targets"].update(mnli={"epochs": 1}),
      "hparams.targets.mnli"),
     ("misspelt-resource-stage", lambda c: c["resources"].update(finetuen={"runtime": 5}),

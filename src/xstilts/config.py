@@ -240,6 +240,17 @@ def hparams(config: dict, phase: str, task: str | None = None) -> dict:
     return merged
 
 
+def recipe_hparams(config: dict, recipe: str) -> dict:
+    """Hyper-parameters of an intermediate recipe: its tasks' `hparams(config, "intermediate",
+    task)` merged in task order, then `hparams.recipes.<recipe>` (e.g. the steps of a multi-task
+    or +MLM recipe, whose steps the tasks share)."""
+    merged: dict = {}
+    for task in recipes(config)[recipe].get("tasks", []):
+        merged.update(hparams(config, "intermediate", task))
+    merged.update(((config.get("hparams") or {}).get("recipes") or {}).get(recipe) or {})
+    return merged
+
+
 def check(config: dict) -> None:
     """Raise ConfigError naming the key for anything the schema cannot catch."""
     check_size(config)
@@ -333,6 +344,11 @@ def check(config: dict) -> None:
                 f"hparams.intermediate_tasks.{task}: unknown task {task!r}; known intermediate "
                 f"tasks: {sorted(n for n, t in registry_.items() if t.role != 'pretrain')}")
         _check_hparams(values, f"hparams.intermediate_tasks.{task}")
+    for recipe, values in ((config.get("hparams") or {}).get("recipes") or {}).items():
+        if recipe not in all_recipes or recipe == NONE_RECIPE:
+            raise ConfigError(f"hparams.recipes.{recipe}: unknown intermediate recipe "
+                              f"{recipe!r}; known: {sorted(set(all_recipes) - {NONE_RECIPE})}")
+        _check_hparams(values, f"hparams.recipes.{recipe}")
     for stage in config.get("resources") or {}:
         if stage not in RESOURCE_STAGES:
             raise ConfigError(f"resources.{stage}: unknown stage {stage!r}; known: "

@@ -130,10 +130,7 @@ def model_slice(model):
 
 
 def intermediate_hparams(recipe):
-    hp = {}
-    for task in RECIPES[recipe]["tasks"]:
-        hp.update(xcfg.hparams(config, "intermediate", task))
-    return hp
+    return xcfg.recipe_hparams(config, recipe)
 
 
 def upstream(model, recipe):
