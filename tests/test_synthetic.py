@@ -320,16 +320,16 @@ def test_written_files_read_back_as_the_records(tmp_path: Path, records: dict) -
 
 
 # ---------------------------------------------------------------------------- provenance pin
-# sha256 of files of the DEFAULT benchmark (seed 13) as shipped: the tiny model in
-# assets/models/tiny was pretrained on this corpus. Tasks added later must use their own random
-# streams and extension words, so these bytes never change.
+# sha256 of files of the DEFAULT benchmark (seed 13), mini-XTREME v2 (names adapted to each
+# language, XNLI trained on MNLI): the shipped tiny model is pretrained on this corpus. Tasks
+# added later must use their own random streams and extension words, so these bytes never change.
 PINNED = {
-    "xtreme/xnli/train-en.tsv": "c9745811a722b0198bcde648532a75497e9c94aa537bc957ad9814d586e1611c",
-    "xtreme/xnli/test-hano.tsv": "16ae221e5d33293c3265d10ea800388b1cf639cee8b8ae5c0cf7061480b8f914",
+    "xtreme/xnli/train-en.tsv": "032f3989f1396e4765de30b8253b7b8be6011b798ee310021159cf43f592dd9a",
+    "xtreme/xnli/test-hano.tsv": "e61e79360cd63ca72fda0c3d9e0383fa9626029ae22828a18fa98a32ae104894",
     "hub/mnli/train-sinu.jsonl":
-        "2124dc2d1a6ee0cf49dfcd5118fda524742c9f471a063aed1b96725bfddff093",
+        "1c476c47aa1fedee8e65709cc48222fee5ce1244ba50d8c1e04789b314f978cf",
     "mlm/en.validation.txt": "d9a62db8af9d23921c747946adc33d9e3201e5c2620ff4cbc52536d27519b448",
-    "mlm/vely.txt": "c5b81fe2743aa701cd1be14671c0616f71f5db35e4014ca2f2d772060deb41a6",
+    "mlm/vely.txt": "636252c99bca4261125566236770f6fba89353d7f9ae3e6e4dc4074cfe674b10",
 }
 
 

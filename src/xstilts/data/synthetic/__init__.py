@@ -49,7 +49,8 @@ from xstilts.data.synthetic.generator import (
     generate_records,
     language_rows,
     multilingual_train_languages,
+    retrieval_records,
 )
 
 __all__ = ["DEFAULT_CONFIG", "generate", "generate_records", "language_rows",
-           "multilingual_train_languages", "resolve_config"]
+           "multilingual_train_languages", "resolve_config", "retrieval_records"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.atomic import sha256
+from xstilts.data.synthetic import retrieval
 from xstilts.data.synthetic.config import resolve_config
 from xstilts.data.synthetic.extra_tasks import EXTRA_BUILDERS
 from xstilts.data.synthetic.grammar import CCG_TAGS, Realizer, Text
@@ -31,6 +32,8 @@ RETRIEVAL = ("bucc2018", "tatoeba")
 NEW_TARGETS = ("xcopa", "tweet_sentiment")  # xcopa's English train/validation = copa's
 MULTILINGUAL_INTERMEDIATE = ("sib200", "masakhaner")  # + native data in low-resource languages
 _ALL_BUILDERS = {**BUILDERS, **EXTRA_BUILDERS}
+# targets whose training set is an intermediate task's (XTREME trains XNLI on MultiNLI)
+TRAIN_FROM = {"xnli": "mnli"}
 SPLITS = ("train", "validation", "test")
 LANGUAGE_COLUMNS = ("lang", "name", "family", "script", "word_order", "morphology",
                     "resource_level", "spaces", "mlm_sentences")
@@ -47,6 +50,8 @@ class Benchmark:
         self.languages: list[Language] = build_languages(self.seed, cfg["languages"])
         self.realizers = {lang.code: Realizer(lang) for lang in self.languages}
         self.english = self.realizers["en"]
+        # task -> (training examples, English renderings seen) borrowed from TRAIN_FROM's source
+        self.borrowed: dict[str, tuple[list[Example], set[str]]] = {}
         forbidden = set(english_vocabulary())
         for lang in self.languages:
             forbidden.update(lang.lexicon.values())
@@ -116,6 +121,8 @@ def generate_records(cfg: dict[str, Any] | None = None
     for task in INTERMEDIATE:
         seen: set[str] = set()
         train = bench.examples(task, "train", sizes[task]["train"], seen)
+        for target in (t for t, source in TRAIN_FROM.items() if source == task):
+            bench.borrowed[target] = (train, seen)
         yield task, "train", "en", bench.render_all(task, "train", train, "en")
         val = bench.examples(task, "validation", sizes[task]["validation"], seen)
         yield task, "validation", "en", bench.render_all(task, "validation", val, "en")
@@ -138,8 +145,17 @@ def generate_records(cfg: dict[str, Any] | None = None
 
 
 def _target_splits(bench: Benchmark, task: str) -> Iterator[tuple[str, list]]:
-    """(split, examples) of a target's configured splits, distinct across splits."""
+    """(split, examples) of a target's configured splits, distinct across splits.
+
+    A target of `TRAIN_FROM` has the training examples of its source task (written under its
+    own name, as XTREME's download writes MultiNLI's training set as XNLI's) and evaluation
+    examples distinct from the source task's train and validation sets.
+    """
     seen: set[str] = set()
+    if task in bench.borrowed:
+        train, source_seen = bench.borrowed[task]
+        seen = set(source_seen)
+        yield "train", train
     for split in SPLITS:
         if split in bench.cfg["sizes"][task]:
             yield split, bench.examples(task, split, bench.cfg["sizes"][task][split], seen)
@@ -179,6 +195,13 @@ def _new_tasks(bench: Benchmark) -> Iterator[tuple[str, str, str, list[Record]]]
                                                             lang)
 
 
+def retrieval_records(cfg: dict[str, Any] | None = None
+                      ) -> Iterator[tuple[str, str, str, dict[str, list[Record]]]]:
+    """Only the retrieval tasks' (task, split, lang, records) of `generate_records` (the same
+    records: retrieval draws from its own random streams)."""
+    yield from _retrieval(Benchmark(resolve_config(cfg)))
+
+
 def multilingual_train_languages(cfg: dict[str, Any] | None = None) -> list[str]:
     """Languages with training data of the multilingual intermediate tasks (en + low-resource)."""
     cfg = resolve_config(cfg)
@@ -188,10 +211,21 @@ def multilingual_train_languages(cfg: dict[str, Any] | None = None) -> list[str]
 
 
 def _retrieval(bench: Benchmark) -> Iterator[tuple[str, str, str, dict[str, list[Record]]]]:
+    """Tatoeba and BUCC in minimal-pair groups (`retrieval.groups`), paired with English.
+
+    Tatoeba: the same English sentences for every language, line i = line i. BUCC: per
+    language and split, one group per gold pair; the group's other members are the distractors
+    of the two sides (gold density n_gold / (n_gold + distractors)); both sides shuffled.
+    """
     sizes = bench.cfg["sizes"]
+    size = int(bench.cfg["retrieval_group"])
     others = [c for c in bench.codes if c != "en"]
     n = sizes["tatoeba"]["test"]
-    texts = random_declaratives(bench.world, n, bench.rng("tatoeba", "test"))
+    rng = bench.rng("tatoeba", "test")
+    texts = [t for g in retrieval.groups(bench.world, bench.english,
+                                         [size] * (n // size) + ([n % size] if n % size else []),
+                                         rng) for t in g]
+    rng.shuffle(texts)
     for lang in others:
         src = [{"id": str(i), "text": bench.realizers[lang].string(t)} for i, t in enumerate(texts)]
         trg = [{"id": str(i), "text": bench.english.string(t)} for i, t in enumerate(texts)]
@@ -199,13 +233,16 @@ def _retrieval(bench: Benchmark) -> Iterator[tuple[str, str, str, dict[str, list
         yield "tatoeba", "test", lang, {"source": src, "target": trg, "gold": gold}
     for split in ("validation", "test"):
         n_gold, n_dis = sizes["bucc2018"][split]["gold"], sizes["bucc2018"][split]["distractors"]
+        share = [n_dis // n_gold + (g < n_dis % n_gold) for g in range(n_gold)]
         for lang in others:
             rng = bench.rng("bucc2018", split, lang)
-            texts = random_declaratives(bench.world, n_gold + 2 * n_dis, rng)
-            gold_t, src_only, trg_only = (texts[:n_gold], texts[n_gold:n_gold + n_dis],
-                                          texts[n_gold + n_dis:])
-            src_items = [(t, i) for i, t in enumerate(gold_t)] + [(t, None) for t in src_only]
-            trg_items = [(t, i) for i, t in enumerate(gold_t)] + [(t, None) for t in trg_only]
+            grouped = retrieval.groups(bench.world, bench.english, [1 + 2 * k for k in share],
+                                       rng)
+            src_items: list[tuple[Text, int | None]] = []
+            trg_items: list[tuple[Text, int | None]] = []
+            for g, (group, k) in enumerate(zip(grouped, share, strict=True)):
+                src_items += [(group[0], g)] + [(t, None) for t in group[1:1 + k]]
+                trg_items += [(group[0], g)] + [(t, None) for t in group[1 + k:]]
             rng.shuffle(src_items)
             rng.shuffle(trg_items)
             src, trg, s_of, t_of = [], [], {}, {}

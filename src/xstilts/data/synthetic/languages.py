@@ -48,6 +48,12 @@ class LangSpec:
     sound_changes: tuple[tuple[str, str], ...] = ()
 
     @property
+    def name_changes(self) -> tuple[tuple[str, str], ...]:
+        """How the language adapts a foreign (romanized) name: its family's loan phonology
+        (`NAME_ADAPTATION`), then its own sound changes."""
+        return NAME_ADAPTATION.get(self.family, ()) + self.sound_changes
+
+    @property
     def morphology(self) -> str:
         if self.tense == "suffix" or self.article == "suffix":
             return "agglutinative" if self.case else "fusional"
@@ -101,6 +107,20 @@ LANGUAGE_SPECS: tuple[LangSpec, ...] = (
              sound_changes=(("r", "z"), ("h", "kh"))),
 )
 FAMILIES = ("westic", "helic", "sindic", "taic")
+# Loanword adaptation of entity names, per family (before the member's own sound changes), as
+# real languages respell foreign names (Greek Petros, Hindi -aa, Vietnamese -nh): the westic
+# family keeps English names (only its sound changes apply); the others fit them to their
+# phonotactics -- helic closes every name with its nominative -s, sindic has no l, z or e and
+# lengthens final vowels, taic has no r, z or v, diphthongizes or lengthens final vowels and
+# writes a final n as nh. Every name of a non-westic language thus differs from its English
+# spelling. (Ordered rewrites, each applied once, so no end rule feeds another.)
+NAME_ADAPTATION: dict[str, tuple[tuple[str, str], ...]] = {
+    "helic": (("([aeiou])$", r"\1s"), ("n$", "nis")),
+    "sindic": (("l", "r"), ("z", "j"), ("e", "i"), ("i$", "ii"), ("u$", "uu"), ("a$", "aa"),
+               ("o$", "u")),
+    "taic": (("r", "l"), ("z", "s"), ("v", "b"), ("i$", "ii"), ("u$", "uu"), ("[ae]$", "ai"),
+             ("o$", "au"), ("n$", "nh")),
+}
 # phonotactics of the random proto-lexicons: (onsets, vowels, codas, max syllables)
 _PHONO = {
     "helic": ("k l m n p r s t d g", "a e i o", "s n r", 3),
@@ -135,10 +155,11 @@ class Language:
         return out
 
     def name(self, romanized: str) -> str:
-        """An entity name (shared across languages, transliterated into the script)."""
+        """An entity name as this language writes it: adapted (`LangSpec.name_changes`), then
+        transliterated into the script (capitalized where the script has case)."""
         out = self._names.get(romanized)
         if out is None:
-            text = to_script(romanized, self.spec.script)  # names keep their Latin spelling
+            text = self.surface(_apply(romanized, self.spec.name_changes))
             out = self._names[romanized] = (capitalize(text) if self.spec.script in CASED
                                             else text)
         return out
