@@ -14,8 +14,8 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from xstilts.alignment import layer_alignment, tatoeba_pairs
 from xstilts.data.languages import read_language_table
+from xstilts.studies.alignment.measure import layer_alignment, tatoeba_pairs
 
 
 def main() -> None:

@@ -158,7 +158,7 @@ def run(shape: str, device: str, peak_tflops: float | None, workdir: Path) -> in
     from xstilts.engine.retrieval import load_encoder, run_retrieval
     from xstilts.engine.tiny_model import encoder_config
     from xstilts.engine.training import TrainTask, train
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     dev = resolve_device(device).type
     cfg = SHAPES[shape]

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from xstilts.data.schema import features_for
     from xstilts.engine.featurize import featurize
     from xstilts.engine.modeling import build_model
-    from xstilts.registry import TaskSpec
+    from xstilts.tasks.registry import TaskSpec
 
     torch.set_num_threads(args.threads)
     spec = TaskSpec("bench", "classification", "target", "accuracy", labels=("a", "b", "c"))

@@ -23,8 +23,8 @@ from xstilts.data import load, official_layout
 from xstilts.data.hub import row_to_canonical
 from xstilts.data.load import _check_answers, load_split
 from xstilts.data.withheld import WithheldLabelsError
-from xstilts.registry import get_task
 from xstilts.stages.evaluate import predict_and_score
+from xstilts.tasks.registry import get_task
 
 
 class Fixed:
@@ -89,7 +89,7 @@ def preflight_rows(folder: Path, tmp: Path) -> None:
     import yaml
 
     from xstilts.data import preflight
-    from xstilts.data.errors import DataError
+    from xstilts.io.errors import DataError
 
     repo = Path(__file__).resolve().parents[1]
     base = yaml.safe_load((repo / "config.yaml").read_text("utf-8"))

@@ -10,7 +10,7 @@ unblanked originals copied into `tatoeba/`, then runs the retrieve stage with a 
 - official: (a) without gold: the stage must refuse the score and still write predictions;
 - +gold: (a) with `benchmark.gold_path` = the LASER folder: accuracy must be 100;
 - laser: (b): accuracy must be 100;
-- each exported submission is scored with xstilts.scoring (evaluate.py's logic) against
+- each exported submission is scored with xstilts.analysis.scoring (evaluate.py's logic) against
   XTREME's own labels (the sorted order's LASER line numbers, from the re-implementation): 100;
 - `laser-order`: what a submission in LASER's order (the old export) scores against them.
 
@@ -39,10 +39,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from xtreme_official import LANG3_TO_2, tatoeba_preprocess  # noqa: E402
 
+from xstilts.analysis.scoring import score_folder  # noqa: E402
 from xstilts.engine import retrieval  # noqa: E402
-from xstilts.registry import get_task  # noqa: E402
-from xstilts.scoring import score_folder  # noqa: E402
 from xstilts.stages import retrieve  # noqa: E402
+from xstilts.tasks.registry import get_task  # noqa: E402
 
 LANG2_TO_3 = {v: k for k, v in LANG3_TO_2.items()}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xstilts.aggregate import SCORE
+from xstilts.analysis.scores import SCORE
 
 RETRIEVAL = ("bucc2018", "tatoeba")
 

@@ -10,10 +10,10 @@ import torch
 from safetensors.torch import load_file
 from test_engine_common import SPECS, dataset, tiny_encoder
 
-from xstilts.cost import adversarial_cost_multiplier
 from xstilts.engine import adversarial
 from xstilts.engine.adversarial import AdversarialConfig, ascend, init_delta
 from xstilts.engine.training import TrainTask, train
+from xstilts.grid.cost import adversarial_cost_multiplier
 
 FAST = {"lr": 5e-3, "batch_size": 8, "max_length": 48, "doc_stride": 16, "warmup_ratio": 0.0,
         "logging": 2, "save_every": 1000, "max_steps": 4, "output": "encoder"}
@@ -180,7 +180,7 @@ def test_cost_multiplier():
 def test_cost_estimate_scales_the_intermediate_stage(repo):
     import yaml
 
-    from xstilts.cost import estimate
+    from xstilts.grid.cost import estimate
 
     paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
     base = {**paper, "seeds": [1], "intermediate": {"anli_plus": {"tasks": ["anli_plus"]}}}

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from xstilts import aggregate
-from xstilts.aggregate import (
+from xstilts.analysis import scores as aggregate
+from xstilts.analysis.scores import (
     collect,
     fallback_task_score,
     improvement_table,
@@ -23,8 +23,8 @@ from xstilts.aggregate import (
     write_tables,
     xtreme_table,
 )
+from xstilts.analysis.tables import fmt_mean_sd, fmt_num, fmt_pvalue, latex_escape
 from xstilts.data.schema import DataError
-from xstilts.tables import fmt_mean_sd, fmt_num, fmt_pvalue, latex_escape
 
 RECIPES = {"none": 0.0, "mnli": 2.0, "squad_v2": -1.0}
 TARGETS = {"pawsx": 0.0, "panx": 10.0, "xquad": 20.0}
@@ -242,7 +242,7 @@ def test_two_models_are_separate_rows(tmp_path: Path) -> None:
 
 def test_xtreme_mock_reproduces_official_scores(tmp_path: Path, xtreme_mock: Path) -> None:
     """The task-score rule on the official mock submission's scores gives evaluate.py's numbers."""
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     langs: dict = defaultdict(lambda: defaultdict(dict))
     with open(xtreme_mock / "expected_scores.csv") as fh:
@@ -336,7 +336,7 @@ def _score_rows(rows):
 
 
 def test_xtreme_average_stays_over_xtreme_tasks_and_xtreme_r_gets_its_own():
-    from xstilts.aggregate import AVG_R, xtreme_table
+    from xstilts.analysis.scores import AVG_R, xtreme_table
 
     # synthetic languages: every evaluated language counts (English is in every real list)
     tidy = _score_rows([("none", "xnli", "en", 80.0), ("none", "xnli", "dano", 40.0),
@@ -348,7 +348,7 @@ def test_xtreme_average_stays_over_xtreme_tasks_and_xtreme_r_gets_its_own():
 
 
 def test_xtreme_r_average_uses_xtreme_r_languages_on_real_data():
-    from xstilts.aggregate import AVG_R, xtreme_table
+    from xstilts.analysis.scores import AVG_R, xtreme_table
 
     # "ro" is an XTREME-R language for XQuAD only; XCOPA has no "de"
     tidy = _score_rows([("none", "xcopa", "et", 60.0), ("none", "xcopa", "de", 0.0),

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from test_engine_common import _tmpdir, tiny_encoder
 
-from xstilts.alignment import (
+from xstilts.data.schema import DataError
+from xstilts.studies.alignment.measure import (
     _accuracy,
     alignment_change,
     center,
@@ -26,7 +27,6 @@ from xstilts.alignment import (
     retrieval_accuracy,
     tatoeba_pairs,
 )
-from xstilts.data.schema import DataError
 
 # ----------------------------------------------------------------------------- pure metrics
 
@@ -339,10 +339,10 @@ def _scores() -> pd.DataFrame:
 
 
 def test_alignment_frame_change_gain_and_correlation(tmp_path):
-    from xstilts.figures_alignment import (
+    from xstilts.studies.alignment.figures import (
         alignment_change as change_frame,
     )
-    from xstilts.figures_alignment import (
+    from xstilts.studies.alignment.figures import (
         change_vs_gain,
         correlation_table,
         read_alignment,
@@ -375,7 +375,7 @@ def test_alignment_frame_change_gain_and_correlation(tmp_path):
 
 
 def test_correlation_without_scipy(monkeypatch):
-    from xstilts.figures_alignment import correlation
+    from xstilts.studies.alignment.figures import correlation
 
     x, y = [1.0, 2.0, 3.0, 4.0, 10.0], [2.0, 1.0, 4.0, 3.0, 5.0]
     with_scipy = correlation(x, y)
@@ -395,7 +395,7 @@ def _check_image(path: Path) -> None:
 
 
 def test_outputs_are_written(tmp_path):
-    from xstilts.figures_alignment import main
+    from xstilts.studies.alignment.figures import main
 
     files = _alignment_files(tmp_path)
     scores_csv = tmp_path / "tidy.csv"
@@ -422,7 +422,7 @@ def test_outputs_are_written(tmp_path):
 
 
 def test_bad_alignment_files_name_the_key(tmp_path):
-    from xstilts.figures_alignment import read_alignment
+    from xstilts.studies.alignment.figures import read_alignment
 
     good = _alignment_files(tmp_path)[0]
     raw = json.loads(good.read_text())

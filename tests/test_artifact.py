@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.artifact import SHIPPED_FILES, ArtifactError, export_model, verify_model
+from xstilts.io.artifact import SHIPPED_FILES, ArtifactError, export_model, verify_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "assets" / "models" / "tiny"
@@ -80,7 +80,7 @@ def test_default_config_uses_the_shipped_model_with_its_recipe(name):
     documented regeneration command (config.yaml + config/pretrain-tiny.yaml) rebuilds it."""
     import yaml
 
-    from xstilts.config import hparams
+    from xstilts.grid.config import hparams
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
     entry = config["models"][name]

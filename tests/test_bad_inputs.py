@@ -23,8 +23,8 @@ from snakemake.utils import validate
 from workflow_utils import REPO, default_config
 
 from xstilts import cli
-from xstilts import config as cfg
 from xstilts.data import load
+from xstilts.grid import config as cfg
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 SIZES = {"train": 16, "validation": 8, "test": 8}

@@ -11,8 +11,8 @@ import yaml
 from snakemake.utils import validate
 from workflow_utils import REPO, default_config, snakemake, write_config
 
-from xstilts import config as cfg
-from xstilts.cost import estimate
+from xstilts.grid import config as cfg
+from xstilts.grid.cost import estimate
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -277,7 +277,7 @@ def test_snakemake_rejects_duplicate_keys_before_planning(tmp_path):
 
 
 def test_cost_reads_the_config_strictly(tmp_path, capsys):
-    from xstilts.cost import main
+    from xstilts.grid.cost import main
 
     path = tmp_path / "config.yaml"
     path.write_text((REPO / "config.yaml").read_text("utf-8") + "seeds: [1, 2, 3]\n", "utf-8")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xstilts import config as cfg
 from xstilts.cli import main
-from xstilts.cost import PEAK_FLOPS, describe_model, estimate, stage_totals, table
-from xstilts.registry import registry
+from xstilts.grid import config as cfg
+from xstilts.grid.cost import PEAK_FLOPS, describe_model, estimate, stage_totals, table
+from xstilts.tasks.registry import registry
 
 REPO = Path(__file__).resolve().parents[1]
 

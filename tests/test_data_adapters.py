@@ -10,7 +10,7 @@ from xstilts.data import hub, load
 from xstilts.data.layout import write_canonical
 from xstilts.data.load import CCG_UNK, load_split, task_labels
 from xstilts.data.schema import features_for
-from xstilts.registry import builtin_tasks, get_task
+from xstilts.tasks.registry import builtin_tasks, get_task
 
 HUB_SRC = {"kind": "hub", "path": None, "ccg_path": None}
 

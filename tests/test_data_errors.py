@@ -14,7 +14,7 @@ from xstilts.data import load
 from xstilts.data.layout import write_canonical
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError
-from xstilts.registry import get_task
+from xstilts.tasks.registry import get_task
 
 
 @pytest.fixture(autouse=True)

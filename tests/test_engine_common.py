@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from xstilts.data.schema import features_for
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 SYL = ["ka", "to", "mi", "ra", "su", "ne", "lo", "pa", "di", "gu", "be", "fo", "an", "el", "is"]
 CJK = "我们今天去学校学习中文他们喜欢吃饭"

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xstilts import fairness as F
+from xstilts.analysis.submission import write_labels, write_predictions
 from xstilts.data.schema import DataError
 from xstilts.metrics import compute, task_score
-from xstilts.registry import get_task
-from xstilts.submission import write_labels, write_predictions
+from xstilts.studies.fairness import measure as F
+from xstilts.tasks.registry import get_task
 
 META = pd.DataFrame({
     "lang": ["en", "aa", "bb", "cc", "dd"],

@@ -631,7 +631,7 @@ def test_stop_signal_saves_the_step_and_a_rerun_resumes_exactly(tmp_path, full_r
 def test_sigterm_outside_training_ends_the_stage_with_one_line(tmp_path, capsys, monkeypatch):
     """SIGTERM while a stage writes its output: one line, 128 + 15, no temp folder left."""
     from xstilts import cli
-    from xstilts.atomic import atomic_dir
+    from xstilts.io.atomic import atomic_dir
     from xstilts.stages import labels
 
     out = tmp_path / "labels" / "xnli"
@@ -682,7 +682,7 @@ def test_sigterm_to_a_finetune_process_checkpoints_and_the_rerun_finishes(
 
 # ------------------------------------------------------------------ 7. a clean workspace
 def test_temp_folders_of_a_killed_writer_are_removed_by_the_next(tmp_path):
-    from xstilts.atomic import atomic_dir
+    from xstilts.io.atomic import atomic_dir
 
     out = tmp_path / "out"
     stale = tmp_path / ".out.tmpk1ll3d"  # SIGKILL during the final write
@@ -731,8 +731,8 @@ def test_stale_worker_folders_are_removed(tmp_path):
 def test_missing_local_model_path_is_named(tmp_path):
     from test_engine_training import FAST, task
 
-    from xstilts.config import ConfigError
     from xstilts.engine.training import train
+    from xstilts.grid.config import ConfigError
 
     for path, message in [("assets/models/tinyy", "local model folder 'assets/models/tinyy' "
                                                   "does not exist"),
@@ -767,7 +767,7 @@ def test_slurm_profile_asks_for_a_signal_before_the_time_limit():
 
 def test_a_finished_run_leaves_no_worker_folder(tmp_path):
     """Each local run used to leave an empty `/tmp/xstilts-*` folder (the worker's socket)."""
-    from xstilts import grid
+    from xstilts.grid import paths as grid
 
     workdir, tmp = tmp_path / "run", tmp_path / "tmp"
     workdir.mkdir()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xstilts.aggregate import collect
-from xstilts.figures import improvement_heatmap, main, make_figures, xtreme_average_plot
+from xstilts.analysis.figures import improvement_heatmap, main, make_figures, xtreme_average_plot
+from xstilts.analysis.scores import collect
 
 RECIPES = {"none": 0.0, "mnli": 2.0, "squad_v2": -1.0}
 TARGETS = {"pawsx": ("accuracy", 0.0), "panx": ("seqeval_f1", 10.0), "xquad": ("squad", 20.0)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from xstilts.figures_training import main, read_log
+from xstilts.analysis.training_curves import main, read_log
 
 
 def _log(path, shift: float, dev: bool):

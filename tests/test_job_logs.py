@@ -14,7 +14,7 @@ import pytest
 from test_robustness import checkpoint  # noqa: F401  (a tiny fine-tuned PAWS-X model)
 from test_workflow_run import small_config
 
-from xstilts import provenance
+from xstilts.io import provenance
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = [r"INFO xstilts \S+, (commit [0-9a-f]{12} \((clean|dirty)\)|no git checkout), stage ",
@@ -127,7 +127,7 @@ def test_table_tool_logs_start_with_the_header(tmp_path):
     log = tmp_path / "aggregate.log"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     with open(log, "w", encoding="utf-8") as handle:
-        proc = subprocess.run([sys.executable, "-m", "xstilts.aggregate", "--out",
+        proc = subprocess.run([sys.executable, "-m", "xstilts.analysis.scores", "--out",
                                str(tmp_path / "tables"), *map(str, files)],
                               stdout=handle, stderr=subprocess.STDOUT, env=env, timeout=300)
     text = log.read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ from xstilts.data.languages import (
     write_language_table,
 )
 from xstilts.data.schema import DataError
-from xstilts.registry import builtin_tasks
+from xstilts.tasks.registry import builtin_tasks
 
 XTREME_LANGS = sorted({lang for t in builtin_tasks().values() if t.role == "target"
                        for lang in t.languages})

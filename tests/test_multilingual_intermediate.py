@@ -12,8 +12,8 @@ import pytest
 
 from xstilts.data.layout import write_canonical
 from xstilts.data.schema import DataError
-from xstilts.registry import get_task
 from xstilts.stages.intermediate import _train_data, language_mix, resample, task_languages
+from xstilts.tasks.registry import get_task
 
 LABELS = list(get_task("sib200").labels)
 LANGS = ["en", "aa", "bb", "cc"]  # cc is in languages.csv but has no sib200 training file

@@ -10,7 +10,7 @@ from xstilts.data import load
 from xstilts.data.layout import write_canonical
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError, features_for
-from xstilts.registry import RegistryError, get_task, registry
+from xstilts.tasks.registry import RegistryError, get_task, registry
 
 HUB_SRC = {"kind": "hub", "path": None, "ccg_path": None}
 NEW_TASKS = ("xcopa", "copa", "tweet_sentiment", "sib200", "masakhaner")

@@ -27,8 +27,8 @@ from xstilts.data import load, official_layout
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError
 from xstilts.data.withheld import WithheldLabelsError
-from xstilts.registry import get_task
 from xstilts.stages.evaluate import predict_and_score
+from xstilts.tasks.registry import get_task
 
 LANGS12 = sorted(XQUAD_TEXT)
 
@@ -278,9 +278,9 @@ def test_eval_split_auto_falls_back_to_dev(blanked):
 
 
 def test_reported_split_from_config():
-    from xstilts.config import ConfigError, _check_eval_split
     from xstilts.data.withheld import reported_split
-    from xstilts.registry import registry
+    from xstilts.grid.config import ConfigError, _check_eval_split
+    from xstilts.tasks.registry import registry
 
     bench = {"eval_split": {"default": "auto", "xquad": "test"}}
     assert reported_split(bench, "xquad") == "test" and reported_split(bench, "xnli") == "auto"
@@ -297,8 +297,8 @@ def test_reported_split_from_config():
 def test_scoring_refuses_blanked_gold_files(tmp_path):
     """The official scorer's layout: labels/<task>/test-<lang>.json|tsv. Blanked XQuAD gold
     (empty predictions would "match") and all-0 XCOPA gold are refused, naming the file."""
+    from xstilts.analysis.scoring import score_folder
     from xstilts.metrics.qa import squad_scores
-    from xstilts.scoring import score_folder
 
     blank = official_layout.blank_squad(xquad_originals()["de"])
     with pytest.raises(ValueError, match="blank placeholders"):

@@ -13,7 +13,7 @@ import yaml
 from official_samples import XNLI_ROWS, XNLI_TRAIN, xquad_originals
 
 from xstilts.data import load, official_layout, preflight
-from xstilts.data.errors import DataError
+from xstilts.io.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))

@@ -15,7 +15,7 @@ import yaml
 from test_aggregate import write_grid
 from workflow_utils import default_config, planned_jobs, write_config
 
-from xstilts.aggregate import collect, write_tables
+from xstilts.analysis.scores import collect, write_tables
 from xstilts.cli import STAGES
 
 REPO = Path(__file__).resolve().parents[1]

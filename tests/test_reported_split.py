@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from xstilts import aggregate
+from xstilts.analysis import scores as aggregate
 
 
 def _score(path, target, langs, split=None):

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from xtreme_official import FIXTURES, LANG3_TO_2, build_download, laser_languages
 
+from xstilts.analysis.scoring import score_folder
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError
 from xstilts.engine import retrieval
 from xstilts.metrics.retrieval import tatoeba_xtreme_order
-from xstilts.registry import get_task
-from xstilts.scoring import score_folder
+from xstilts.tasks.registry import get_task
 
 DOWNLOAD = FIXTURES / "download"
 LABELS = FIXTURES / "labels"
@@ -171,7 +171,7 @@ def test_perfect_model_scores_100_with_the_official_scorer_in_xtreme_order(tmp_p
 
 
 def test_withheld_tatoeba_gold_is_refused_but_predictions_are_written(tmp_path, oracle, capsys):
-    from xstilts.aggregate import collect
+    from xstilts.analysis.scores import collect
 
     bench = {"source": "xtreme_dir", "path": str(DOWNLOAD)}
     scores = _run_stage(tmp_path, "tatoeba", TATOEBA_LANGS, bench)

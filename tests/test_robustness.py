@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from xstilts.data.schema import DataError
-from xstilts.robustness import (
+from xstilts.studies.robustness.tables import (
     adversarial_pairs,
     adversarial_table,
     collect,
@@ -119,7 +119,7 @@ def test_table_mean_sd_over_seeds(frame):
 
 
 def test_adversarial_pairs_from_recipes():
-    from xstilts.config import recipes
+    from xstilts.grid.config import recipes
 
     config = {"intermediate": {
         "anli_plus": {"tasks": ["anli_plus"]},
@@ -172,7 +172,7 @@ def test_bad_files_name_the_key(tmp_path):
 
 
 def test_figures_write_png_and_pdf(frame, tmp_path):
-    from xstilts.figures_robustness import make_robustness_figures, severity_curves
+    from xstilts.studies.robustness.figures import make_robustness_figures, severity_curves
 
     curves = severity_curves(frame)
     clean = _one(curves, intermediate="none", op="char", severity=0.0)
@@ -188,7 +188,7 @@ def test_figures_write_png_and_pdf(frame, tmp_path):
 
 
 def test_command_line_writes_tables_and_figures(frame, tmp_path):
-    from xstilts.robustness import main
+    from xstilts.studies.robustness.tables import main
 
     files = sorted(str(p) for p in tmp_path.glob("*.json"))
     recipes = {"anli_plus": {"tasks": ["anli_plus"]},
@@ -233,7 +233,7 @@ def checkpoint(tmp_path_factory):
     from xstilts.data.layout import write_canonical
     from xstilts.data.load import load_split
     from xstilts.engine.training import TrainTask, train
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     root = tmp_path_factory.mktemp("robust")
     bench = root / "bench"
@@ -257,8 +257,8 @@ def test_stage_scores_each_perturbed_set_like_a_direct_evaluation(checkpoint):
     from xstilts.data.load import load_split
     from xstilts.engine.predict import Predictor
     from xstilts.metrics import compute
-    from xstilts.registry import get_task
     from xstilts.stages import evaluate, robustness
+    from xstilts.tasks.registry import get_task
 
     root, bench, tests = checkpoint
     ids = {"model": "tiny", "intermediate": "none", "seed": 1}

@@ -8,11 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xstilts.data.schema import DataError
-from xstilts.metrics import XTREME_TASKS
-from xstilts.registry import get_task
-from xstilts.scoring import main, score_folder, synthetic_metric_language
-from xstilts.submission import (
+from xstilts.analysis.scoring import main, score_folder, synthetic_metric_language
+from xstilts.analysis.submission import (
     read_labels,
     read_predictions,
     submission_kind,
@@ -20,6 +17,9 @@ from xstilts.submission import (
     write_labels,
     write_predictions,
 )
+from xstilts.data.schema import DataError
+from xstilts.metrics import XTREME_TASKS
+from xstilts.tasks.registry import get_task
 
 
 @pytest.fixture(scope="module")

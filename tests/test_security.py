@@ -127,7 +127,7 @@ def test_the_pickle_payload_is_live(hostile_models):
 
 def _loaders():
     from xstilts.engine import modeling, retrieval
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     return {
         "modeling.load_encoder": modeling.load_encoder,
@@ -304,8 +304,8 @@ def test_names_ending_in_a_newline_are_rejected(name):
     import yaml
     from jsonschema import Draft202012Validator
 
-    from xstilts import config as cfg
-    from xstilts import registry
+    from xstilts.grid import config as cfg
+    from xstilts.tasks import registry
 
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     name_schema = schema["definitions"]["name"]

@@ -44,7 +44,7 @@ import pytest
 import yaml
 from workflow_utils import default_config, planned_jobs, write_config
 
-from xstilts import grid as xgrid
+from xstilts.grid import paths as xgrid
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 900  # seconds for the whole Snakemake run (the default slice takes ~170 s)

@@ -17,7 +17,7 @@ from xstilts.data.synthetic import DEFAULT_CONFIG, generate, generate_records, l
 from xstilts.data.synthetic.generator import INTERMEDIATE
 from xstilts.data.synthetic.grammar import CCG_TAGS
 from xstilts.data.synthetic.languages import build_languages, english_vocabulary
-from xstilts.registry import builtin_tasks, get_task
+from xstilts.tasks.registry import builtin_tasks, get_task
 
 
 def small_config(seed: int = 13) -> dict:

@@ -24,7 +24,7 @@ from xstilts.data.synthetic.lexicon import (
     extension_concepts,
     extension_english_forms,
 )
-from xstilts.registry import get_task
+from xstilts.tasks.registry import get_task
 
 NEW = NEW_TARGETS + MULTILINGUAL_INTERMEDIATE
 

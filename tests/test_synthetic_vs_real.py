@@ -16,7 +16,7 @@ from xstilts.data import load
 from xstilts.data.load import load_split
 from xstilts.data.synthetic import generate
 from xstilts.data.synthetic.config import DEFAULT_CONFIG
-from xstilts.registry import builtin_tasks, get_task
+from xstilts.tasks.registry import builtin_tasks, get_task
 
 INTERMEDIATE = [n for n, t in builtin_tasks().items() if t.role == "intermediate"]
 TARGETS = [n for n, t in builtin_tasks().items() if t.role == "target"]

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from test_engine_common import SPECS, dataset, tiny_encoder
 
+from xstilts.engine.tracking import ENV_VAR, TrackingError, run_name, settings, trainer_arguments
 from xstilts.engine.training import TrainTask, train
-from xstilts.tracking import ENV_VAR, TrackingError, run_name, settings, trainer_arguments
 
 REPO = Path(__file__).resolve().parents[1]
 

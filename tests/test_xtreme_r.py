@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from xstilts.analysis.scoring import main, score_folder
+from xstilts.analysis.submission import write_labels, write_predictions
 from xstilts.data.schema import DataError
 from xstilts.metrics import (
     XTREME_R_IMPLEMENTED,
@@ -13,15 +15,13 @@ from xstilts.metrics import (
     xtreme_r_score,
     xtreme_r_task_score,
 )
-from xstilts.registry import (
+from xstilts.tasks.registry import (
     RegistryError,
     benchmark_languages,
     benchmark_tasks,
     builtin_tasks,
     get_task,
 )
-from xstilts.scoring import main, score_folder
-from xstilts.submission import write_labels, write_predictions
 
 # google-research/xtreme evaluate.py (commit da430dd): XTREME_R_TASK2LANGS and XTREME_TASK2LANGS
 OFFICIAL_XTREME_R = {

@@ -25,10 +25,10 @@ TRAINING_STAGES = ("pretrain", "intermediate", "finetune")
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from xstilts.artifact import ArtifactError
-    from xstilts.config import ConfigError
     from xstilts.data.schema import DataError
-    from xstilts.registry import RegistryError
+    from xstilts.grid.config import ConfigError
+    from xstilts.io.artifact import ArtifactError
+    from xstilts.tasks.registry import RegistryError
 
     errors: list[type[BaseException]] = [ArtifactError, ConfigError, DataError, RegistryError]
     from xstilts.engine.signals import Preempted
@@ -36,7 +36,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
     errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
     errors.append(OSError)  # disk full, permissions, a file where a folder should be: names it
-    from xstilts.tracking import TrackingError
+    from xstilts.engine.tracking import TrackingError
 
     errors.append(TrackingError)
     return tuple(errors)
@@ -44,7 +44,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 def _start_log(stage: str, spec: dict) -> None:
     """Line-based logging on stderr (the job's log), the job's threads, then the header."""
-    from xstilts.provenance import configure_job_logging, log_header
+    from xstilts.io.provenance import configure_job_logging, log_header
 
     configure_job_logging()
     if isinstance(spec.get("threads"), int):
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
         if status is not None:
             return status
     if argv[:1] == ["cost"]:
-        from xstilts.cost import main as cost_main
+        from xstilts.grid.cost import main as cost_main
 
         return cost_main(argv[1:])
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)

@@ -129,6 +129,7 @@ def preload() -> None:
         XLMRobertaTokenizer,
     )
 
+    import xstilts.analysis.submission  # noqa: F401
     import xstilts.cli  # noqa: F401
     import xstilts.data.load  # noqa: F401
     import xstilts.engine.featurize  # noqa: F401
@@ -136,7 +137,6 @@ def preload() -> None:
     import xstilts.engine.retrieval  # noqa: F401
     import xstilts.engine.training  # noqa: F401
     import xstilts.metrics  # noqa: F401
-    import xstilts.submission  # noqa: F401
 
 
 def serve(path: str | Path, warm: bool = True) -> None:

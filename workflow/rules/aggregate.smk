@@ -31,4 +31,4 @@ rule aggregate:
     log:
         "results/logs/aggregate.log",
     shell:
-        "{PYTHON} -m xstilts.aggregate --out {xgrid.TABLES} {input.scores} --intermediate-dev {input.dev} > {log} 2>&1"
+        "{PYTHON} -m xstilts.analysis.scores --out {xgrid.TABLES} {input.scores} --intermediate-dev {input.dev} > {log} 2>&1"

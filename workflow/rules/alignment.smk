@@ -56,5 +56,5 @@ rule alignment_tables:
     log:
         "results/logs/alignment_tables.log",
     shell:
-        "{PYTHON} -m xstilts.figures_alignment --tidy {input.tidy:q} "
+        "{PYTHON} -m xstilts.studies.alignment --tidy {input.tidy:q} "
         "--tables {output.tables:q} --figures {output.figures:q} {input.files:q} > {log} 2>&1"

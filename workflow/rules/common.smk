@@ -7,8 +7,8 @@ from snakemake.utils import update_config, validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library of this checkout
 
-from xstilts import config as xcfg  # noqa: E402
-from xstilts import grid as xgrid  # noqa: E402
+from xstilts.grid import config as xcfg  # noqa: E402
+from xstilts.grid import paths as xgrid  # noqa: E402
 
 # `--config` overrides: nested numbers are strings from Snakemake's parser (seeds=[1,2])
 if workflow.config_settings.config:
@@ -54,7 +54,7 @@ for _entry in config["models"].values():
         _entry["path"] = os.path.join(workflow.basedir, _path)
 
 # Training jobs read the tracking settings from the environment, not their params: switching
-# tracking on or off reruns nothing (xstilts.tracking).
+# tracking on or off reruns nothing (xstilts.engine.tracking).
 os.environ["XSTILTS_TRACKING"] = xcfg.canonical_json(config.get("tracking") or {})
 
 REGISTRY = xcfg.tasks(config)

@@ -39,6 +39,6 @@ rule figures:
     log:
         "results/logs/figures.log",
     shell:
-        "{PYTHON} -m xstilts.figures --tidy {input.tidy:q} --out {xgrid.FIGURES} "
+        "{PYTHON} -m xstilts.analysis.figures --tidy {input.tidy:q} --out {xgrid.FIGURES} "
         "--per-language-recipes={params.per_language:q} --languages={params.languages:q} "
         "> {log} 2>&1"

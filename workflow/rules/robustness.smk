@@ -65,5 +65,5 @@ rule robustness_tables:
     log:
         "results/logs/robustness_tables.log",
     shell:
-        "{PYTHON} -m xstilts.robustness --tables {output.tables:q} --figures {output.figures:q} "
+        "{PYTHON} -m xstilts.studies.robustness --tables {output.tables:q} --figures {output.figures:q} "
         "--recipes {params.recipes:q} {input.files:q} > {log} 2>&1"

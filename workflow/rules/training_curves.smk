@@ -40,5 +40,5 @@ rule training_curves:
     log:
         "results/logs/training_curves.log",
     shell:
-        "{PYTHON} -m xstilts.figures_training --out {xgrid.FIGURES}/training "
+        "{PYTHON} -m xstilts.analysis.training_curves --out {xgrid.FIGURES}/training "
         "--groups {params.groups:q} > {log} 2>&1"

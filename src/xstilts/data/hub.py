@@ -37,7 +37,7 @@ import datasets
 from xstilts.data._readlog import note
 from xstilts.data.files import answer_offset, drop_blank_answers, read_bytes
 from xstilts.data.schema import DataError
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 Rows = list[dict[str, Any]]
 _MISSING = object()

@@ -22,7 +22,7 @@ from typing import Any
 from xstilts.data import hub, xtreme_dir
 from xstilts.data.load import mlm_path
 from xstilts.data.schema import DataError
-from xstilts.registry import TaskSpec, get_task
+from xstilts.tasks.registry import TaskSpec, get_task
 
 
 def _as_records(records: Any) -> Any:

@@ -35,7 +35,7 @@ from datasets import Dataset, DatasetDict
 from xstilts.data import hub, withheld, xtreme_dir
 from xstilts.data._readlog import recording, stamp
 from xstilts.data.schema import DataError, features_for
-from xstilts.registry import TaskSpec, get_task
+from xstilts.tasks.registry import TaskSpec, get_task
 
 log = logging.getLogger(__name__)
 KINDS = ("hub", "xtreme_dir", "synthetic")

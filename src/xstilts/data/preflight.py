@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xstilts import config as xcfg
-from xstilts.data.errors import DataError
-from xstilts.registry import TaskSpec
+from xstilts.grid import config as xcfg
+from xstilts.io.errors import DataError
+from xstilts.tasks.registry import TaskSpec
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def planned_reads(config: dict[str, Any], synthetic_langs: list[str] | None = No
         langs = tuple(x for x in _languages(reg[target], synthetic_langs) if x != "en")
         reads.append(Read(target, "test", langs, "retrieve"))
     if (config.get("alignment") or {}).get("recipes"):
-        from xstilts import grid
+        from xstilts.grid import paths as grid
 
         if grid.alignment_files(config):
             name = str(config["alignment"].get("pairs", "tatoeba"))
@@ -182,7 +182,7 @@ def check(config: dict[str, Any], cache: Path | None = None) -> None:
     if cache is not None and paths:
         import json
 
-        from xstilts.atomic import write_atomic
+        from xstilts.io.atomic import write_atomic
 
         stamps = stamp(sorted(set(paths)))
         write_atomic(cache, json.dumps({"key": key, "stamps": stamps}))

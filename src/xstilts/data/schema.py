@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from datasets import ClassLabel, Features, Sequence, Value
 
-from xstilts.data.errors import DataError  # noqa: F401  (defined apart: no datasets import)
-from xstilts.registry import TaskSpec
+from xstilts.io.errors import DataError  # noqa: F401  (defined apart: no datasets import)
+from xstilts.tasks.registry import TaskSpec
 
 
 def features_for(task: TaskSpec, labels: list[str] | None = None) -> Features | dict[str, Features]:

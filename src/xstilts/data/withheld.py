@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from xstilts.config import EVAL_SPLITS
 from xstilts.data.schema import DataError
-from xstilts.registry import TaskSpec
+from xstilts.grid.config import EVAL_SPLITS
+from xstilts.tasks.registry import TaskSpec
 
 ADVICE = ("google-research/xtreme's download_data.sh blanks test labels; evaluate on dev "
           "(benchmark.eval_split: validation for this task) or point benchmark.gold_path at the "

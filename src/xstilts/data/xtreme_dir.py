@@ -40,7 +40,7 @@ from xstilts.data._readlog import note
 from xstilts.data.files import answer_offset, drop_blank_answers, read_text, tsv_rows
 from xstilts.data.schema import DataError
 from xstilts.metrics.retrieval import tatoeba_xtreme_order
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 Rows = list[dict[str, Any]]
 

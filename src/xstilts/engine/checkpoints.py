@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import write_json
+from xstilts.io.atomic import write_json
 
 log = logging.getLogger("xstilts.engine.training")
 

@@ -22,7 +22,7 @@ import hashlib
 from typing import Any
 
 from xstilts.data.schema import DataError
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 MAX_QUERY_TOKENS = 64  # xtreme's run_squad.py max_query_length (capped at max_length // 4)
 MAP_BATCH = 1000

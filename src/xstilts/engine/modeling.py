@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 HEAD_CLASSES: dict[str, str] = {
     "classification": "AutoModelForSequenceClassification",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 ENGINE_CONFIG = "engine_config.json"
 DEFAULTS = {"max_length": 128, "doc_stride": 128, "eval_batch_size": 64, "n_best": 20,

@@ -146,7 +146,7 @@ def load_encoder(model_dir_or_name: str | Path | Encoder,
         return Encoder(enc.model.to(dev), enc.tokenizer, enc.name, dev, prec)
     from transformers import AutoModel, AutoTokenizer
 
-    from xstilts.config import ConfigError, model_path_problem
+    from xstilts.grid.config import ConfigError, model_path_problem
 
     name = str(model_dir_or_name)
     if model_path_problem(name):
@@ -610,7 +610,7 @@ def _read_split(ds: Any, where: str) -> _Split:
 
 def _task_metric(task_name: str, metric: str | None) -> str:
     if metric is None:
-        from xstilts.registry import get_task
+        from xstilts.tasks.registry import get_task
 
         metric = get_task(task_name).metric
     if metric not in ("bucc_f1", "retrieval_accuracy"):

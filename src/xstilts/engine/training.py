@@ -41,7 +41,7 @@ import numpy as np
 
 from xstilts.engine import checkpoints
 from xstilts.engine.signals import Preempted, StopRequest, stop_callback
-from xstilts.registry import TaskSpec
+from xstilts.tasks.registry import TaskSpec
 
 log = logging.getLogger("xstilts.engine.training")
 
@@ -329,7 +329,7 @@ def _trainer_class() -> Any:
             return list(inner)
 
         def _save_checkpoint(self, model: Any, trial: Any) -> None:
-            from xstilts.atomic import write_atomic
+            from xstilts.io.atomic import write_atomic
 
             folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
             if self.xs_epoch_rng is not None:
@@ -603,7 +603,7 @@ def _mean_logged_loss(history: list[dict[str, Any]], fallback: float) -> float:
 
 
 def _atomic_write(out_dir: Path, write: Any) -> None:
-    from xstilts.atomic import atomic_dir
+    from xstilts.io.atomic import atomic_dir
 
     with atomic_dir(out_dir) as tmp:
         write(tmp)
@@ -638,14 +638,13 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
     `adversarial`: {"method": "freelb"|"fgm", "steps", "step_size", "init_mag", "max_norm",
     "norm", "epsilon"} (see `engine.adversarial`); MLM tasks are always trained clean.
     `tracking`: the config's `tracking:` section (default: `$XSTILTS_TRACKING`, else none;
-    see `xstilts.tracking`), the run named after `out_dir`.
+    see `xstilts.engine.tracking`), the run named after `out_dir`.
     Returns the training summary (also written as train_summary.json).
     """
     import torch
     import transformers
     from transformers import AutoTokenizer, TrainingArguments
 
-    from xstilts.config import ConfigError, model_path_problem
     from xstilts.engine.cadence import BestWeights, restore_best
     from xstilts.engine.cadence import remove_all as remove_best
     from xstilts.engine.featurize import featurize
@@ -657,7 +656,8 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         save_full_model,
     )
     from xstilts.engine.predict import ENGINE_CONFIG, limit_threads, quiet_progress_bars
-    from xstilts.tracking import run_name, trainer_arguments
+    from xstilts.engine.tracking import run_name, trainer_arguments
+    from xstilts.grid.config import ConfigError, model_path_problem
 
     if model_path_problem(encoder_path):
         raise ConfigError(f"encoder: {model_path_problem(encoder_path)}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xstilts.metrics.aggregate import (
+from xstilts.metrics.benchmark import (
     QA_METRICS,
     XTREME_R_IMPLEMENTED,
     XTREME_R_TASKS,

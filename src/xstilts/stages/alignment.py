@@ -19,8 +19,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xstilts.alignment import METRICS, Perturb
 from xstilts.stages.common import log, setup, source_of, write_json
+from xstilts.studies.alignment.measure import METRICS, Perturb
 
 DEFAULT_LIMIT = 200
 DEFAULT_MAX_LENGTH = 128
@@ -106,9 +106,9 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
     """Run the stage; `perturbations` (name -> callable) replaces spec["perturbations"]."""
     threads = int(spec.get("threads", 1))
     setup(threads)
-    from xstilts.alignment import alignment_metrics, pairs_split, parallel_pairs
     from xstilts.engine.retrieval import default_layer, load_encoder
-    from xstilts.registry import get_task
+    from xstilts.studies.alignment.measure import alignment_metrics, pairs_split, parallel_pairs
+    from xstilts.tasks.registry import get_task
 
     for key in ("encoder", "benchmark", "out"):
         if key not in spec:

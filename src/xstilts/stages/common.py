@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import atomic_dir, write_json  # noqa: F401  (the stages' writers)
-from xstilts.registry import TaskSpec, get_task
+from xstilts.io.atomic import atomic_dir, write_json  # noqa: F401  (the stages' writers)
+from xstilts.tasks.registry import TaskSpec, get_task
 
 log = logging.getLogger("xstilts")
 

@@ -10,9 +10,9 @@ from xstilts.stages.common import atomic_dir, log
 def check_settings(settings: dict) -> None:
     """Reject bad generator settings (`benchmark.synthetic`, free-form in the schema) with a
     ConfigError naming the key, before anything is generated."""
-    from xstilts.config import ConfigError
     from xstilts.data.synthetic import resolve_config
     from xstilts.data.synthetic.languages import LANGUAGE_SPECS
+    from xstilts.grid.config import ConfigError
 
     try:
         resolved = resolve_config(settings)

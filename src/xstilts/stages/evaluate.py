@@ -6,9 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from xstilts.provenance import collect as collect_provenance
-from xstilts.provenance import format_metrics
-from xstilts.registry import TaskSpec
+from xstilts.io.provenance import collect as collect_provenance
+from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import (
     languages_of,
     log,
@@ -17,6 +16,7 @@ from xstilts.stages.common import (
     task_of,
     write_json,
 )
+from xstilts.tasks.registry import TaskSpec
 
 
 def references(task: TaskSpec, ds: Any) -> Any:
@@ -78,10 +78,10 @@ def reported_split_name(splits: dict[str, str]) -> str:
 
 def run(spec: dict) -> None:
     setup(spec["threads"])
+    from xstilts.analysis.submission import write_labels, write_predictions
     from xstilts.data.load import load_reported
     from xstilts.data.withheld import reported_split
     from xstilts.engine.predict import Predictor
-    from xstilts.submission import write_labels, write_predictions
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])
@@ -112,8 +112,8 @@ def run(spec: dict) -> None:
 
 def run_labels(spec: dict) -> None:
     """Write a target's gold test labels in the XTREME layout (synthetic data: anyone can score)."""
+    from xstilts.analysis.submission import write_labels
     from xstilts.data.load import load_split
-    from xstilts.submission import write_labels
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])

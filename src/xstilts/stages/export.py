@@ -6,7 +6,7 @@ from xstilts.stages.common import log
 
 
 def run(spec: dict) -> None:
-    from xstilts.artifact import code_version, export_model
+    from xstilts.io.artifact import code_version, export_model
 
     provenance = {"model": spec["model_name"], "entry": spec["model"],
                   "hparams": spec["hparams"], "benchmark": spec["benchmark"],

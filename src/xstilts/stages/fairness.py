@@ -1,7 +1,7 @@
 """Stage: fairness across languages and families, from the tidy scores (+ predictions for CIs).
 
 spec = {
-  "scores": tidy.csv (xstilts.aggregate),
+  "scores": tidy.csv (xstilts.analysis.scores),
   "out": output folder (replaced atomically once everything is computed),
   "languages": mini-XTREME's languages.csv, or null for real language codes (URIEL/langcodes),
   "predictions_root": folder of `<model>/<intermediate>/seed<seed>/<target>/test-<lang>.<ext>`
@@ -22,13 +22,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import atomic_dir
+from xstilts.io.atomic import atomic_dir
 
 log = logging.getLogger("xstilts")
 
 
 def _tasks(targets: list[str], extra: dict) -> dict[str, Any]:
-    from xstilts.registry import RegistryError, get_task
+    from xstilts.tasks.registry import RegistryError, get_task
 
     out = {}
     for target in targets:
@@ -42,14 +42,14 @@ def _tasks(targets: list[str], extra: dict) -> dict[str, Any]:
 def run(spec: dict) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
-    from xstilts import fairness as F
-    from xstilts.aggregate import AVG, average_targets
+    from xstilts.analysis.figures import read_tidy
+    from xstilts.analysis.scores import AVG, average_targets
+    from xstilts.analysis.scoring import synthetic_metric_language
+    from xstilts.analysis.tables import write_atomic
     from xstilts.data.languages import language_metadata
     from xstilts.data.schema import DataError
-    from xstilts.figures import read_tidy
-    from xstilts.figures_fairness import make_fairness_figures
-    from xstilts.scoring import synthetic_metric_language
-    from xstilts.tables import write_atomic
+    from xstilts.studies.fairness import measure as F
+    from xstilts.studies.fairness.figures import make_fairness_figures
 
     for key in ("scores", "out"):
         if not spec.get(key):

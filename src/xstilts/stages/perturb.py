@@ -27,10 +27,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from xstilts.config import ConfigError
+from xstilts.grid.config import ConfigError
 from xstilts.perturb import OPERATIONS, PerturbContext, applicable, perturb_records
-from xstilts.registry import TaskSpec
 from xstilts.stages.common import atomic_dir, languages_of, log, source_of, task_of, write_json
+from xstilts.tasks.registry import TaskSpec
 
 
 def set_name(op: str, severity: float) -> str:

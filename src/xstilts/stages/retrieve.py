@@ -19,8 +19,8 @@ from pathlib import Path
 
 from xstilts.data.schema import DataError
 from xstilts.data.withheld import reported_split
-from xstilts.provenance import collect as collect_provenance
-from xstilts.provenance import format_metrics
+from xstilts.io.provenance import collect as collect_provenance
+from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
 
 
@@ -80,8 +80,8 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 
 def run(spec: dict) -> None:
     setup(spec["threads"])
+    from xstilts.analysis.submission import write_predictions
     from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
-    from xstilts.submission import write_predictions
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])

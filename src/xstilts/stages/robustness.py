@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.schema import DataError
-from xstilts.jsonio import read_json_object
-from xstilts.provenance import format_metrics
-from xstilts.registry import TaskSpec
+from xstilts.io.jsonio import read_json_object
+from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
+from xstilts.tasks.registry import TaskSpec
 
 MANIFEST_KEYS = ("target", "seed", "sets")
 SET_KEYS = ("op", "severity", "path", "languages")

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import sha256
 from xstilts.data.synthetic import retrieval
 from xstilts.data.synthetic.config import resolve_config
 from xstilts.data.synthetic.extra_tasks import EXTRA_BUILDERS
@@ -22,6 +21,7 @@ from xstilts.data.synthetic.languages import (
 )
 from xstilts.data.synthetic.tasks import BUILDERS, Example, random_declaratives, render
 from xstilts.data.synthetic.world import World
+from xstilts.io.atomic import sha256
 
 INTERMEDIATE = ("anli_plus", "mnli", "qqp", "squad_v2", "squad_v1", "hellaswag", "ccg",
                 "cosmosqa", "commonsenseqa")

@@ -50,11 +50,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xstilts.aggregate import AVG, SCORE, recipe_order, target_order
+from xstilts.analysis.scores import AVG, SCORE, recipe_order, target_order
+from xstilts.analysis.tables import MISSING, fmt_num, to_latex, to_markdown, write_atomic
 from xstilts.data.schema import DataError
 from xstilts.metrics import QA_METRICS, compute, task_score
-from xstilts.registry import TaskSpec
-from xstilts.tables import MISSING, fmt_num, to_latex, to_markdown, write_atomic
+from xstilts.tasks.registry import TaskSpec
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ def bootstrap_ci(metric: str, predictions: Any, references: Any, lang: str, n_bo
 def run_stats(task: TaskSpec, lang: str, predictions_root: Path, labels_root: Path,
               metric_lang: str | None = None) -> np.ndarray:
     """`example_stats` of one language from submission-layout prediction and label folders."""
-    from xstilts.submission import read_labels, read_predictions, submission_path
+    from xstilts.analysis.submission import read_labels, read_predictions, submission_path
 
     preds = read_predictions(task, lang, predictions_root)
     gold = read_labels(task, lang, labels_root)

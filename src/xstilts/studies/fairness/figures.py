@@ -1,5 +1,5 @@
-"""Fairness figures from `xstilts.fairness.family_improvement_table` (PNG + PDF, Agg canvases,
-deterministic metadata, atomic writes: the helpers of `xstilts.figures`)."""
+"""Fairness figures from `xstilts.studies.fairness.measure.family_improvement_table` (PNG + PDF,
+Agg canvases, deterministic metadata, atomic writes: the helpers of `xstilts.analysis.figures`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,16 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 
-from xstilts.aggregate import AVG
-from xstilts.figures import RC, _new_figure, _style, distinct_colors, diverging_heatmap, save_figure
-from xstilts.tables import fmt_num
+from xstilts.analysis.figures import (
+    RC,
+    _new_figure,
+    _style,
+    distinct_colors,
+    diverging_heatmap,
+    save_figure,
+)
+from xstilts.analysis.scores import AVG
+from xstilts.analysis.tables import fmt_num
 
 COLUMNS = ("model", "intermediate", "target", "family", "n", "delta", "lo", "hi")
 

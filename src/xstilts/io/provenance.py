@@ -26,7 +26,7 @@ log = logging.getLogger("xstilts")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 LIBRARIES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "numpy")
-CHECKOUT = Path(__file__).resolve().parents[2]  # src/xstilts -> the checkout (or site-packages)
+CHECKOUT = Path(__file__).resolve().parents[3]  # src/xstilts/io -> the checkout (or site-packages)
 # progress bars draw with '\r'; a log file gets none of them (these libraries read the variables)
 QUIET_PROGRESS_ENV = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
                       "TQDM_DISABLE": "1"}
@@ -68,7 +68,7 @@ def quiet_progress_bars() -> None:
 
 @functools.cache
 def _code() -> dict[str, Any]:
-    from xstilts.artifact import code_version
+    from xstilts.io.artifact import code_version
 
     info = code_version(CHECKOUT)
     return {"xstilts": info["xstilts"], "git_commit": info.get("git_commit"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xstilts.registry import BENCHMARK_TASKS, XTREME_GROUPS, XTREME_R_GROUPS, benchmark_tasks
+from xstilts.tasks.registry import BENCHMARK_TASKS, XTREME_GROUPS, XTREME_R_GROUPS, benchmark_tasks
 
 # evaluate.py's TASK2LANGS order
 XTREME_TASKS: tuple[str, ...] = BENCHMARK_TASKS["xtreme"]

@@ -18,8 +18,8 @@ recipe with the same tasks and no `adversarial`}, per-seed differences (adversar
 recipe, paired by seed) of the clean score, the perturbed score and the drop; a negative drop
 difference means adversarial training made the model more robust.
 
-    python -m xstilts.robustness --tables DIR [--figures DIR] [--recipes JSON | --config FILE]
-        robustness.json...
+    python -m xstilts.studies.robustness --tables DIR [--figures DIR]
+        [--recipes JSON | --config FILE] robustness.json...
 """
 
 from __future__ import annotations
@@ -36,11 +36,18 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from xstilts.aggregate import language_score, recipe_order, target_order
+from xstilts.analysis.scores import language_score, recipe_order, target_order
+from xstilts.analysis.tables import (
+    MISSING,
+    fmt_mean_sd,
+    fmt_num,
+    to_latex,
+    to_markdown,
+    write_atomic,
+)
 from xstilts.data.schema import DataError
-from xstilts.jsonio import check_run_header, read_json_object
-from xstilts.registry import METRICS
-from xstilts.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown, write_atomic
+from xstilts.io.jsonio import check_run_header, read_json_object
+from xstilts.tasks.registry import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +372,7 @@ def write_robustness_tables(frame: pd.DataFrame, out_dir: Path,
 
 def pairs_from_config(path: Path) -> dict[str, str]:
     """Adversarial pairs of the recipes of a config file."""
-    from xstilts.config import recipes
+    from xstilts.grid.config import recipes
 
     try:
         config = yaml.safe_load(Path(path).read_text("utf-8")) or {}
@@ -385,22 +392,23 @@ def _recipes_arg(text: str) -> dict[str, dict]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.robustness", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.robustness",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", "--tables", dest="out", required=True, type=Path,
                         help="output folder of the tables")
     parser.add_argument("--figures", type=Path, default=None,
-                        help="also write the figures (xstilts.figures_robustness) here")
+                        help="also write the figures (xstilts.studies.robustness.figures) here")
     parser.add_argument("--baseline", default="none", help="recipe listed first")
     pairs_from = parser.add_mutually_exclusive_group()
     pairs_from.add_argument("--config", type=Path, default=None,
                             help="config file whose recipes give the adversarial/clean pairs")
     pairs_from.add_argument("--recipes", default=None,
                             help="the recipes as JSON ({name: {tasks, adversarial, ...}}, as "
-                                 "xstilts.config.recipes returns them)")
+                                 "xstilts.grid.config.recipes returns them)")
     parser.add_argument("files", nargs="+", type=Path, help="robustness JSON files")
     args = parser.parse_args(argv)
-    from xstilts.provenance import start_tool_log
+    from xstilts.io.provenance import start_tool_log
 
     start_tool_log("robustness_tables")
     try:
@@ -410,11 +418,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             pairs = adversarial_pairs(_recipes_arg(args.recipes)) if args.recipes else {}
         frame = collect(args.files)
     except DataError as err:
-        print(f"xstilts.robustness: error: {err}", file=sys.stderr)
+        print(f"xstilts.studies.robustness.tables: error: {err}", file=sys.stderr)
         return 1
     written = write_robustness_tables(frame, args.out, pairs, args.baseline)
     if args.figures is not None:
-        from xstilts.figures_robustness import make_robustness_figures
+        from xstilts.studies.robustness.figures import make_robustness_figures
 
         args.figures.mkdir(parents=True, exist_ok=True)
         written += make_robustness_figures(frame, args.figures, baseline=args.baseline)

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from xstilts.atomic import atomic_dir, sha256, write_json
+from xstilts.io.atomic import atomic_dir, sha256, write_json
 
 PROVENANCE = "provenance.json"
 # what a model folder needs to load, plus how it was trained

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from xstilts.atomic import write_atomic  # noqa: F401  (re-exported for aggregate/figures)
+from xstilts.io.atomic import write_atomic  # noqa: F401  (re-exported for aggregate/figures)
 
 PM = "\x00pm\x00"
 MISSING = "n/a"

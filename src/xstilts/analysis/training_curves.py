@@ -4,7 +4,7 @@
 Groups: one figure per model for intermediate training (a line per recipe, seeds as separate
 lines of the recipe's colour) and one per model and fine-tuned target (a line per recipe).
 
-    python -m xstilts.figures_training --out DIR --groups JSON
+    python -m xstilts.analysis.training_curves --out DIR --groups JSON
     (JSON: {group: {label: [train_log.json, ...]}})
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from matplotlib import rc_context
 
-from xstilts.figures import RC, _new_figure, save_figure
+from xstilts.analysis.figures import RC, _new_figure, save_figure
 
 PANELS = (("loss", "training loss"), ("eval_score", "dev score"))
 
@@ -58,7 +58,7 @@ def draw(runs: dict[str, list[str | Path]], title: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="xstilts.figures_training", description=__doc__,
+    parser = argparse.ArgumentParser(prog="xstilts.analysis.training_curves", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--groups", required=True, help="JSON {group: {label: [log, ...]}}")
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     for group, runs in groups.items():
         missing = [p for paths in runs.values() for p in paths if not Path(p).is_file()]
         if missing:
-            print(f"xstilts.figures_training: error: {missing[0]}: no training log",
+            print(f"xstilts.analysis.training_curves: error: {missing[0]}: no training log",
                   file=sys.stderr)
             return 1
         with rc_context(RC):

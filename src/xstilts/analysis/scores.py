@@ -8,7 +8,7 @@ mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else acc
 score is the mean over its languages; the XTREME average is the mean of the task scores over the
 targets that every (model, intermediate, seed) has (all 9 XTREME tasks on a full grid).
 
-    python -m xstilts.aggregate --out DIR [--baseline none] scores.json...
+    python -m xstilts.analysis.scores --out DIR [--baseline none] scores.json...
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
-from xstilts.data.schema import DataError
-from xstilts.jsonio import check_run_header, read_json_object
-from xstilts.registry import METRICS, benchmark_languages, benchmark_tasks, target_tasks
-from xstilts.tables import (
+from xstilts.analysis.tables import (
     MISSING,
     fmt_mean_sd,
     fmt_num,
@@ -36,6 +33,9 @@ from xstilts.tables import (
     to_markdown,
     write_atomic,
 )
+from xstilts.data.schema import DataError
+from xstilts.io.jsonio import check_run_header, read_json_object
+from xstilts.tasks.registry import METRICS, benchmark_languages, benchmark_tasks, target_tasks
 
 try:  # the shared rule, when the metrics package provides it
     from xstilts.metrics import task_score as _shared_task_score
@@ -524,7 +524,7 @@ def write_intermediate_dev(files: Sequence[Path], out_dir: Path) -> list[Path]:
 # ---------------------------------------------------------------------------- CLI
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.aggregate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m xstilts.analysis.scores", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--baseline", default="none", help="baseline intermediate recipe")
@@ -533,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the intermediate stage's dev score files: writes the "
                              "intermediate_dev table (empty without files)")
     args = parser.parse_args(argv)
-    from xstilts.provenance import start_tool_log
+    from xstilts.io.provenance import start_tool_log
 
     start_tool_log("aggregate")
     tidy = collect(args.files)

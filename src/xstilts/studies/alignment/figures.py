@@ -12,7 +12,7 @@ recipe "none" = the base model), optionally against transfer gains from the tidy
 "At one layer" is the retrieval layer (XTREME's middle layer, `default_layer(L)`) by default,
 or the mean over all layers (`layer="mean"`), or a `hidden_states` index.
 
-    python -m xstilts.figures_alignment (--out DIR | --tables DIR --figures DIR)
+    python -m xstilts.studies.alignment (--out DIR | --tables DIR --figures DIR)
         [--tidy tidy.csv] [--baseline none] [--metric acc_centered] [--layer retrieval]
         alignment.json...
 """
@@ -32,9 +32,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import rc_context
 
-from xstilts.aggregate import SCORE
-from xstilts.data.schema import DataError
-from xstilts.figures import (
+from xstilts.analysis.figures import (
     MARKERS,
     RC,
     _new_figure,
@@ -45,7 +43,9 @@ from xstilts.figures import (
     save_figure,
     seed_note,
 )
-from xstilts.tables import fmt_num, to_markdown, write_atomic
+from xstilts.analysis.scores import SCORE
+from xstilts.analysis.tables import fmt_num, to_markdown, write_atomic
+from xstilts.data.schema import DataError
 
 ALIGN_COLUMNS = ["model", "intermediate", "seed", "language", "layer", "metric", "condition",
                  "value"]
@@ -222,7 +222,7 @@ def transfer_gain(scores: pd.DataFrame, baseline: str = "none",
 
 
 def _is_retrieval(target: str) -> bool:
-    from xstilts.registry import get_task
+    from xstilts.tasks.registry import get_task
 
     try:
         return get_task(target).format == "retrieval"
@@ -427,7 +427,7 @@ def _layer_arg(text: str) -> Layer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.figures_alignment",
+    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.alignment",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None,
@@ -435,14 +435,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tables", type=Path, default=None, help="tables folder (or --out)")
     parser.add_argument("--figures", type=Path, default=None, help="figures folder (or --out)")
     parser.add_argument("--tidy", "--scores", dest="scores", type=Path, default=None,
-                        help="the tidy scores table (tidy.csv of xstilts.aggregate)")
+                        help="the tidy scores table (tidy.csv of xstilts.analysis.scores)")
     parser.add_argument("--baseline", default="none")
     parser.add_argument("--metric", default="acc_centered", choices=sorted(METRIC_LABELS))
     parser.add_argument("--layer", type=_layer_arg, default="retrieval",
                         help="'retrieval' (default), 'mean' or a hidden_states index")
     parser.add_argument("files", nargs="+", type=Path, help="alignment JSON files")
     args = parser.parse_args(argv)
-    from xstilts.provenance import start_tool_log
+    from xstilts.io.provenance import start_tool_log
 
     start_tool_log("alignment_tables")
     tables, figures = args.tables or args.out, args.figures or args.out
@@ -450,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give --out, or both --tables and --figures")
     scores = None
     if args.scores is not None:
-        from xstilts.figures import read_tidy
+        from xstilts.analysis.figures import read_tidy
 
         scores = read_tidy(args.scores)
     frame = read_alignment(args.files)

@@ -5,7 +5,7 @@ Pure path logic shared by the Snakefile and the tests; nothing here runs anythin
 
 from __future__ import annotations
 
-from xstilts import config as cfg
+from xstilts.grid import config as cfg
 
 RESULTS = "results"
 SYNTHETIC_DIR = f"{RESULTS}/data/mini-xtreme"

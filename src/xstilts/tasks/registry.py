@@ -158,7 +158,7 @@ def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
 @cache
 def builtin_tasks() -> dict[str, TaskSpec]:
     """The tasks shipped with xstilts."""
-    text = resources.files("xstilts.resources").joinpath("tasks.yaml").read_text("utf-8")
+    text = resources.files("xstilts.tasks").joinpath("tasks.yaml").read_text("utf-8")
     raw = yaml.safe_load(text) or {}
     return {name: _build(name, entry, "tasks.yaml") for name, entry in raw.items()}
 

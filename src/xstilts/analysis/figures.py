@@ -1,9 +1,9 @@
-"""The paper's figures from the tidy score frame (see xstilts.aggregate.collect).
+"""The paper's figures from the tidy score frame (see xstilts.analysis.scores.collect).
 
 Figures are drawn on Agg canvases without pyplot (no global state) and saved as PNG and PDF with
 deterministic metadata, atomically.
 
-    python -m xstilts.figures --out DIR [--targets t1,t2] [--recipes r1,r2] scores.json...
+    python -m xstilts.analysis.figures --out DIR [--targets t1,t2] [--recipes r1,r2] scores.json...
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from xstilts.aggregate import (
+from xstilts.analysis.scores import (
     AVG,
     AVG_R,
     MIN_SEEDS_FOR_STARS,
@@ -38,7 +38,7 @@ from xstilts.aggregate import (
     seed_averages,
     target_order,
 )
-from xstilts.tables import fmt_num, write_atomic
+from xstilts.analysis.tables import fmt_num, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ def read_tidy(path: Path) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.figures", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m xstilts.analysis.figures", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--baseline", default="none")
@@ -356,13 +356,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated recipes of the per-language plots "
                              "(default: --recipes)")
     parser.add_argument("--tidy", type=Path, default=None,
-                        help="the tidy scores table (tidy.csv) written by xstilts.aggregate")
+                        help="the tidy scores table (tidy.csv) written by xstilts.analysis.scores")
     parser.add_argument("--languages", default="",
                         help="language table (mini-XTREME's languages.csv) for the families; "
                              "default (or empty): URIEL's families of real language codes")
     parser.add_argument("files", nargs="*", type=Path, help="scores.json files")
     args = parser.parse_args(argv)
-    from xstilts.provenance import start_tool_log
+    from xstilts.io.provenance import start_tool_log
 
     start_tool_log("figures")
     if (args.tidy is None) == (not args.files):

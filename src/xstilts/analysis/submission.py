@@ -23,10 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from xstilts.atomic import write_atomic
 from xstilts.data.schema import DataError
+from xstilts.io.atomic import write_atomic
 from xstilts.metrics.qa import iter_questions, records_to_squad
-from xstilts.registry import TaskSpec, get_task
+from xstilts.tasks.registry import TaskSpec, get_task
 
 Kind = Literal["label", "index", "tag", "qa", "pairs"]
 Role = Literal["predictions", "labels"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from xstilts.registry import RegistryError, TaskSpec, registry
+from xstilts.tasks.registry import RegistryError, TaskSpec, registry
 
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")  # always fullmatch ("$" accepts a final \n)
 NONE_RECIPE = "none"

@@ -248,8 +248,8 @@ def parallel_pairs(source: Mapping[str, Any], task: str = "tatoeba",
     """
     from xstilts.data.load import load_split
     from xstilts.data.schema import DataError
-    from xstilts.registry import get_task
     from xstilts.stages.common import languages_of
+    from xstilts.tasks.registry import get_task
 
     spec = get_task(task, dict(tasks or {}))
     if spec.format != "retrieval":

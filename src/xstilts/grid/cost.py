@@ -27,8 +27,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xstilts import config as cfg
-from xstilts import grid
+from xstilts.grid import config as cfg
+from xstilts.grid import paths as grid
 
 PEAK_FLOPS = 312e12
 MFU = 0.10

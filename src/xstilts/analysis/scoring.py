@@ -10,8 +10,8 @@ instead: its tasks and language lists (registry `languages_xtreme_r`), its group
 `all_task` over all 10 tasks (google-research/xtreme evaluate.py at da430dd); since xstilts has
 no LAReQA and Mewsli-X, the mean over the 8 others is reported as "implemented_tasks".
 
-CLI: python -m xstilts.scoring --predictions_folder P --gold_folder G [--tasks a,b] [--out_dir D]
-     [--xtreme_version xtreme|xtreme-r]
+CLI: python -m xstilts.analysis.scoring --predictions_folder P --gold_folder G [--tasks a,b]
+     [--out_dir D] [--xtreme_version xtreme|xtreme-r]
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from xstilts.analysis.submission import (
+    read_labels,
+    read_predictions,
+    submission_kind,
+    submission_path,
+)
 from xstilts.data.schema import DataError
 from xstilts.metrics import (
     SYNTHETIC_LANGUAGE,
@@ -38,12 +44,12 @@ from xstilts.metrics import (
     xtreme_r_task_score,
     xtreme_score,
 )
-from xstilts.registry import RegistryError, TaskSpec, benchmark_languages, benchmark_tasks, get_task
-from xstilts.submission import (
-    read_labels,
-    read_predictions,
-    submission_kind,
-    submission_path,
+from xstilts.tasks.registry import (
+    RegistryError,
+    TaskSpec,
+    benchmark_languages,
+    benchmark_tasks,
+    get_task,
 )
 
 PER_LANGUAGE_COLUMNS = ["task", "language", "metric", "value"]
@@ -197,7 +203,7 @@ def score_folder(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m xstilts.scoring",
+        prog="python -m xstilts.analysis.scoring",
         description="Score an XTREME submission folder as google-research/xtreme's evaluate.py.",
     )
     parser.add_argument("--predictions_folder", "--prediction_folder", required=True,

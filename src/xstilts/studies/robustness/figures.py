@@ -1,9 +1,10 @@
 """Robustness figures: score vs perturbation severity per recipe (severity 0 = clean).
 
-The scores are `xstilts.robustness.run_averages` (per-set non-English languages, then targets),
-mean ± sd over seeds; drawn with xstilts.figures' helpers (Agg canvases, deterministic PNG + PDF).
+The scores are `xstilts.studies.robustness.tables.run_averages` (per-set non-English languages,
+then targets), mean ± sd over seeds; drawn with xstilts.analysis.figures' helpers (Agg canvases,
+deterministic PNG + PDF).
 
-    python -m xstilts.figures_robustness --out DIR [--recipes r1,r2] (--tidy CSV | files...)
+    python -m xstilts.studies.robustness.figures --out DIR [--recipes r1,r2] (--tidy CSV | files...)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 
-from xstilts.figures import (
+from xstilts.analysis.figures import (
     MARKERS,
     RC,
     _new_figure,
@@ -30,7 +31,14 @@ from xstilts.figures import (
     save_figure,
     seed_note,
 )
-from xstilts.robustness import ALL_OPS, RUN, collect, op_order, read_tidy, run_averages
+from xstilts.studies.robustness.tables import (
+    ALL_OPS,
+    RUN,
+    collect,
+    op_order,
+    read_tidy,
+    run_averages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,14 +131,14 @@ def make_robustness_figures(frame: pd.DataFrame, out_dir: Path,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.figures_robustness",
+    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.robustness.figures",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--baseline", default="none")
     parser.add_argument("--recipes", default=None, help="comma-separated recipes (default all)")
     parser.add_argument("--tidy", type=Path, default=None,
-                        help="robustness_tidy.csv written by xstilts.robustness")
+                        help="robustness_tidy.csv written by xstilts.studies.robustness.tables")
     parser.add_argument("files", nargs="*", type=Path, help="robustness JSON files")
     args = parser.parse_args(argv)
     if (args.tidy is None) == (not args.files):

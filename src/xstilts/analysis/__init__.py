@@ -1,0 +1,1 @@
+"""Results -> tidy scores, tables and figures; XTREME submission files and their scoring."""

@@ -1,0 +1,1 @@
+"""The experiment grid: config validation (`config`), result paths (`paths`), GPU cost (`cost`)."""

@@ -1,0 +1,1 @@
+"""Files and records: atomic writes, result JSON reading, errors, provenance, shipped models."""

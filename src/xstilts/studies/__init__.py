@@ -1,0 +1,1 @@
+"""Research studies beside the main grid: robustness, alignment, fairness."""

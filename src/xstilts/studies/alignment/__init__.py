@@ -1,0 +1,1 @@
+"""Alignment study: cross-lingual alignment per layer, tables and figures."""

@@ -1,0 +1,1 @@
+"""Fairness study: scores across languages and families with bootstrap intervals."""

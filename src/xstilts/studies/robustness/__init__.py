@@ -1,0 +1,1 @@
+"""Robustness study: scores on perturbed test sets, tables and severity figures."""

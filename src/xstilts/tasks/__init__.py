@@ -1,0 +1,1 @@
+"""Task facts: the registry (`registry.py`) of the tasks declared in `tasks.yaml`."""
