@@ -20,7 +20,6 @@ import json
 import logging
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def default_tasks(config: dict, model: str) -> list[tuple[str, str]]:
     """(phase, task): the model's recipes' intermediate tasks, then its fine-tuned targets."""
-    from xstilts import config as xcfg
+    from xstilts.grid import config as xcfg
 
     recipes = xcfg.recipes(config)
     tasks = dict.fromkeys(t for r in xcfg.model_recipes(config, model)
@@ -45,29 +44,20 @@ def title_baseline(spec, dev) -> float:
 
 
 def run_task(config: dict, phase: str, name: str, source: dict, encoder: str, seed: int,
-             scratch: Path) -> dict:
-    from xstilts import config as xcfg
+             work: Path) -> dict:
     from xstilts.data.load import load_split, task_labels
-    from xstilts.engine.convergence import above_chance, chance_score
-    from xstilts.engine.training import TrainTask, train
+    from xstilts.engine.convergence import train_check
+    from xstilts.engine.training import TrainTask
+    from xstilts.grid import config as xcfg
 
     spec = xcfg.tasks(config)[name]
     train_ds = load_split(spec, "train", "en", source)
     dev_ds = load_split(spec, "validation", "en", source)
     labels = task_labels(spec, source) if spec.format == "tagging" and not spec.labels else None
     task = TrainTask(name=name, spec=spec, train=train_ds, dev=dev_ds, labels=labels)
-    hp = {**xcfg.hparams(config, phase, name), "output": "encoder", "logging": 4}
-    cpu = time.process_time()
-    summary = train([task], encoder, scratch / name / "out", scratch / name / "scratch", hp,
-                    seed=seed, threads=1, eval_task=task)
-    cpu = time.process_time() - cpu
-    chance = chance_score(spec, train_ds, dev_ds)
-    best = summary["best_dev_metric"]
-    return {"phase": phase, "task": name, "format": spec.format, "train": len(train_ds),
-            "steps": summary["steps"], "max_steps": summary["max_steps"],
-            "best_step": summary["best_step"], "cpu_s": cpu, "steps_per_s": summary["steps"] / cpu,
-            "dev": best, "chance": chance, "above_chance": above_chance(best, chance),
-            "train_loss": summary["final_loss"], "chance_loss": summary["chance_loss"][name],
+    hp = {**xcfg.hparams(config, phase, name), "logging": 4}
+    row = train_check(task, encoder, hp, work, seed)
+    return {"phase": phase, **row,
             "title_f1": title_baseline(spec, dev_ds) if spec.format == "qa" else None}
 
 
@@ -94,7 +84,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     import yaml
 
-    from xstilts import grid
+    from xstilts.grid import paths as grid
 
     config = yaml.safe_load(args.config.read_text("utf-8"))
     model = args.model or next(iter(config["models"]))

@@ -99,7 +99,7 @@ def test_dev_report_marks_chance(monkeypatch) -> None:
 
 
 def test_intermediate_dev_table(tmp_path) -> None:
-    from xstilts.aggregate import intermediate_dev_table, write_intermediate_dev
+    from xstilts.analysis.scores import intermediate_dev_table, write_intermediate_dev
 
     entry = {"metric": "accuracy", "dev": 0.8, "chance": 1 / 3, "above_chance": True,
              "chance_loss": math.log(3)}
@@ -118,7 +118,7 @@ def test_intermediate_dev_table(tmp_path) -> None:
 
 
 def test_intermediate_dev_table_names_a_bad_file(tmp_path) -> None:
-    from xstilts.aggregate import intermediate_dev_table
+    from xstilts.analysis.scores import intermediate_dev_table
     from xstilts.data.schema import DataError
 
     bad = tmp_path / "bad.json"
