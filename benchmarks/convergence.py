@@ -113,9 +113,17 @@ def main() -> None:
         rows.append(row)
         print(fmt(row), flush=True)
     total = sum(r["cpu_s"] for r in rows)
+    inter = sum(r["cpu_s"] for r in rows if r["phase"] == "intermediate")
+    targets = sum(r["cpu_s"] for r in rows if r["phase"] == "target")
+    from xstilts.grid import config as xcfg
+
+    n_recipes = len(xcfg.model_recipes(config, model))
     print()
     print(f"{len(rows)} tasks, {total:.0f} CPU-seconds; at chance: "
           f"{[r['task'] for r in rows if not r['above_chance']] or 'none'}")
+    print(f"training CPU-seconds of the model's grid, roughly: intermediate tasks {inter:.0f} "
+          f"(once each) + {n_recipes} recipes x targets {targets:.0f} = "
+          f"{inter + n_recipes * targets:.0f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), "utf-8")
 
