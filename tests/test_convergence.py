@@ -8,6 +8,7 @@ import math
 
 import pytest
 from test_engine_common import SPECS, dataset, tiny_encoder
+from test_multilingual_intermediate import mini  # noqa: F401  (fixture)
 
 from xstilts.engine.convergence import (
     above_chance,
@@ -125,3 +126,27 @@ def test_intermediate_dev_table_names_a_bad_file(tmp_path) -> None:
     bad.write_text(json.dumps({"model": "tiny", "tasks": {"mnli": {}}}))
     with pytest.raises(DataError, match="bad.json"):
         intermediate_dev_table([bad])
+
+
+def test_intermediate_stage_writes_its_dev_scores(mini, tmp_path) -> None:  # noqa: F811
+    """The stage early-stops a single-task recipe on its dev set and writes the dev score file
+    last, next to the encoder."""
+    from test_engine_common import tiny_encoder
+    from test_multilingual_intermediate import _spec
+
+    from xstilts.stages import intermediate
+
+    dev_out = tmp_path / "dev_scores.json"
+    spec = {**_spec(mini), "threads": 1, "base": str(tiny_encoder()),
+            "out": str(tmp_path / "out"), "scratch": str(tmp_path / "scratch"),
+            "dev_out": str(dev_out), "model_name": "tiny", "recipe_name": "sib",
+            "hparams": {**FAST, "max_steps": 4, "eval_every": 2},
+            "recipe": {"tasks": ["sib200"], "mlm": False}}
+    intermediate.run(spec)
+    report = json.loads(dev_out.read_text())
+    assert (report["model"], report["recipe"], report["seed"]) == ("tiny", "sib", 1)
+    entry = report["tasks"]["sib200"]
+    assert entry["metric"] == "accuracy" and entry["chance"] == pytest.approx(2 / 8)
+    summary = json.loads((tmp_path / "out" / "train_summary.json").read_text())
+    assert summary["best_step"] is not None  # evaluated on dev: early stopping was on
+    assert entry["dev"] == summary["best_dev_metric"]
