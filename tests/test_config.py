@@ -104,6 +104,16 @@ def test_recipe_hparams_merge_tasks_then_recipe():
     assert cfg.recipe_hparams(config, "pair")["max_steps"] == 20  # the last task's
 
 
+def test_epochs_of_a_more_specific_level_replace_inherited_steps():
+    config = _validated(default_config())
+    config["hparams"]["default"]["max_steps"] = 150
+    config["hparams"]["targets"]["xnli"] = {"epochs": 2}
+    assert "max_steps" not in cfg.hparams(config, "target", "xnli")
+    assert cfg.hparams(config, "target", "tydiqa")["max_steps"] == 150
+    config["hparams"]["targets"]["xnli"] = {"epochs": 2, "max_steps": 7}
+    assert cfg.hparams(config, "target", "xnli")["max_steps"] == 7
+
+
 def test_cost_estimate_grows_with_seeds():
     paper = _validated(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
     one_seed = {**paper, "seeds": [1]}
