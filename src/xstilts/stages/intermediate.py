@@ -199,7 +199,8 @@ def early_stopping_task(tasks: list):
 def dev_report(spec: dict, tasks: list, summary: dict) -> dict:
     """The intermediate dev score file: per task the metric, the output model's English dev
     score, the chance score and loss (`xstilts.engine.convergence`) and whether the score is
-    clearly above chance; the run's steps and final training loss."""
+    clearly above chance; the run's steps and final training loss (the last logged interval's,
+    else the run's mean)."""
     from xstilts.engine.convergence import above_chance, chance_score
 
     report = {}
@@ -216,4 +217,5 @@ def dev_report(spec: dict, tasks: list, summary: dict) -> dict:
     return {"model": spec.get("model_name"), "recipe": spec.get("recipe_name"),
             "seed": int(spec["seed"]), "steps": summary["steps"],
             "max_steps": summary["max_steps"], "best_step": summary["best_step"],
-            "train_loss": summary["final_loss"], "tasks": report}
+            "train_loss": summary["final_loss"] if summary["final_loss"] is not None
+            else summary["train_loss"], "tasks": report}
