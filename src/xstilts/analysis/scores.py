@@ -514,7 +514,7 @@ def intermediate_dev_table(files: Sequence[Path]) -> pd.DataFrame:
 def write_intermediate_dev(files: Sequence[Path], out_dir: Path) -> list[Path]:
     """intermediate_dev.csv (full precision) and .md (2 decimals)."""
     table = intermediate_dev_table(files)
-    display = table.map(lambda v: fmt_num(v) if isinstance(v, float) else str(v))
+    display = table.map(lambda v: fmt_num(v) if v is None or isinstance(v, float) else str(v))
     numeric = ["seed", "steps", "max_steps", "dev", "chance", "train_loss", "chance_loss"]
     return [write_atomic(Path(out_dir) / "intermediate_dev.csv",
                          table.to_csv(index=False, lineterminator="\n")),
