@@ -155,7 +155,7 @@ def run(shape: str, device: str, peak_tflops: float | None, workdir: Path) -> in
 
     from xstilts.engine.device import resolve_device
     from xstilts.engine.predict import Predictor
-    from xstilts.engine.retrieval import load_encoder, run_retrieval
+    from xstilts.engine.retrieval import load_retrieval_encoder, run_retrieval
     from xstilts.engine.tiny_model import encoder_config
     from xstilts.engine.training import TrainTask, train
     from xstilts.tasks.registry import get_task
@@ -280,7 +280,7 @@ def run(shape: str, device: str, peak_tflops: float | None, workdir: Path) -> in
         "source": Dataset.from_dict({"id": ids, "text": src}),
         "target": Dataset.from_dict({"id": [f"t{i}" for i in ids], "text": tgt}),
         "gold": Dataset.from_dict({"source_id": ids, "target_id": [f"t{i}" for i in ids]})})}
-    encoder = load_encoder(inter, device=dev)
+    encoder = load_retrieval_encoder(inter, device=dev)
     ran: list[int] = []
     hooks = [layer.register_forward_hook(lambda *a, k=k: ran.append(k))
              for k, layer in enumerate(encoder.model.encoder.layer)]

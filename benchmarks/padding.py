@@ -49,7 +49,8 @@ def run(mode: str, model, feats, tok, batch_size: int, max_length: int, steps: i
     import numpy as np
     import torch
 
-    from xstilts.engine.training import length_grouped_batches, make_collator
+    from xstilts.engine.collate import make_collator
+    from xstilts.engine.multitask import length_grouped_batches
 
     lengths = list(feats["length"])
     dynamic = mode == "dynamic"

@@ -58,7 +58,8 @@ class Oracle:
 
     def __init__(self) -> None:
         self.meaning: dict[str, int] = {}
-        self.real_load, self.real_embed = retrieval.load_encoder, retrieval.embed_all_layers
+        self.real_load = retrieval.load_retrieval_encoder
+        self.real_embed = retrieval.embed_all_layers
 
     def set_language(self, laser: Path, l3: str) -> None:
         src, eng = _lines(laser / f"tatoeba.{l3}-eng.{l3}"), _lines(laser / f"tatoeba.{l3}-eng.eng")
@@ -77,12 +78,13 @@ class Oracle:
 
     def __enter__(self) -> Oracle:
         model = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=1))
-        retrieval.load_encoder = lambda *_, **__: retrieval.Encoder(model, None, "oracle")
+        retrieval.load_retrieval_encoder = lambda *_, **__: retrieval.Encoder(model, None, "oracle")
         retrieval.embed_all_layers = self.embed
         return self
 
     def __exit__(self, *exc) -> None:
-        retrieval.load_encoder, retrieval.embed_all_layers = self.real_load, self.real_embed
+        retrieval.load_retrieval_encoder = self.real_load
+        retrieval.embed_all_layers = self.real_embed
 
 
 def run_stage(work: Path, tag: str, lang: str, benchmark: dict, encoder: str) -> dict:

@@ -15,8 +15,8 @@ from scipy import stats
 from xstilts.analysis import scores as aggregate
 from xstilts.analysis.scores import (
     collect,
-    fallback_task_score,
     improvement_table,
+    language_score,
     main,
     per_language_table,
     task_scores,
@@ -94,26 +94,13 @@ def test_collect_rows_and_scores(tidy: pd.DataFrame) -> None:
     assert tidy["seed"].dtype == "int64"
 
 
-def test_fallback_rule() -> None:
-    assert fallback_task_score("squad", {"exact_match": 40, "f1": 60}) == 50
-    assert fallback_task_score("mlqa", {"exact_match": 40, "f1": 60, "accuracy": 1}) == 50
-    assert fallback_task_score("seqeval_f1", {"f1": 70, "precision": 1}) == 70
-    assert fallback_task_score("accuracy", {"accuracy": 33}) == 33
-    with pytest.raises(KeyError):
-        fallback_task_score("squad", {"f1": 60})
-
-
-def test_shared_task_score_agrees_with_fallback() -> None:
-    metrics = pytest.importorskip("xstilts.metrics")
-    if not hasattr(metrics, "task_score"):
-        pytest.skip("xstilts.metrics.task_score not written yet")
-    cases = [("squad", {"exact_match": 40.0, "f1": 61.0}), ("mlqa", {"exact_match": 1.0,
-             "f1": 2.0}), ("seqeval_f1", {"f1": 70.0, "precision": 1.0, "recall": 2.0}),
-             ("bucc_f1", {"f1": 55.0, "precision": 50.0, "recall": 60.0}),
-             ("accuracy", {"accuracy": 33.0}), ("retrieval_accuracy", {"accuracy": 12.5})]
-    for metric, scores in cases:
-        assert metrics.task_score(metric, scores) == pytest.approx(
-            fallback_task_score(metric, scores))
+def test_language_score_is_the_metrics_task_score() -> None:
+    assert language_score("squad", {"exact_match": 40, "f1": 60}) == 50
+    assert language_score("mlqa", {"exact_match": 40, "f1": 60, "accuracy": 1}) == 50
+    assert language_score("seqeval_f1", {"f1": 70, "precision": 1}) == 70
+    assert language_score("accuracy", {"accuracy": 33}) == 33
+    with pytest.raises(ValueError):
+        language_score("squad", {"f1": 60})
 
 
 @pytest.mark.parametrize("content, needle", [

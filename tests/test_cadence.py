@@ -14,7 +14,8 @@ from safetensors.torch import load_file
 from test_engine_common import SPECS, dataset, tiny_encoder
 
 from xstilts.engine.cadence import Cadence, checkpoint_bytes
-from xstilts.engine.training import NonFiniteLossError, TrainTask, train
+from xstilts.engine.stops import NonFiniteLossError
+from xstilts.engine.training import TrainTask, train
 
 FAST = {"lr": 5e-3, "batch_size": 8, "max_length": 48, "doc_stride": 16, "warmup_ratio": 0.0,
         "logging": 4, "save_every": 1000}
@@ -120,7 +121,7 @@ def test_training_steps_do_not_sync_with_the_host(tmp_path, monkeypatch):
     """Host syncs (Tensor.__bool__ / item / __float__) issued by our training code or HF's
     training loop: at logging steps only, not once per step."""
     calls: list[str] = []
-    watched = ("xstilts/engine/training.py", "transformers/trainer.py")
+    watched = ("xstilts/engine/training.py", "xstilts/engine/trainer.py", "transformers/trainer.py")
     for name in ("__bool__", "item", "__float__"):
         original = getattr(torch.Tensor, name)
 
@@ -137,9 +138,9 @@ def test_training_steps_do_not_sync_with_the_host(tmp_path, monkeypatch):
 
 
 def test_prediction_autocast_bf16_gives_the_fp32_predictions():
+    from xstilts.engine.collate import make_collator
     from xstilts.engine.modeling import attach_head, load_encoder
     from xstilts.engine.predict import eval_features, run_model
-    from xstilts.engine.training import make_collator
 
     torch.manual_seed(0)
     from transformers import AutoTokenizer

@@ -6,6 +6,7 @@ import pytest
 import torch
 from test_engine_common import SPECS, dataset, tiny_encoder, tokenizer
 
+from xstilts.engine.collate import make_collator
 from xstilts.engine.featurize import featurize
 from xstilts.engine.modeling import (
     MultiTaskModel,
@@ -14,7 +15,6 @@ from xstilts.engine.modeling import (
     save_encoder,
     save_full_model,
 )
-from xstilts.engine.training import make_collator
 
 HEADS = ["cls", "mc", "qa", "tag", "mlm"]
 

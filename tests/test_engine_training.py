@@ -11,15 +11,9 @@ import torch
 from safetensors.torch import load_file
 from test_engine_common import SPECS, dataset, tiny_encoder
 
-from xstilts.engine.training import (
-    NonFiniteLossError,
-    SimulatedKill,
-    TimeBudget,
-    TimeBudgetExceeded,
-    TrainTask,
-    length_grouped_batches,
-    train,
-)
+from xstilts.engine.multitask import length_grouped_batches
+from xstilts.engine.stops import NonFiniteLossError, SimulatedKill, TimeBudget, TimeBudgetExceeded
+from xstilts.engine.training import TrainTask, train
 
 FAST = {"lr": 5e-3, "batch_size": 8, "max_length": 48, "doc_stride": 16, "warmup_ratio": 0.0,
         "logging": 2, "save_every": 1000}

@@ -12,6 +12,7 @@ from xstilts.analysis.submission import write_labels, write_predictions
 from xstilts.data.schema import DataError
 from xstilts.metrics import compute, task_score
 from xstilts.studies.fairness import measure as F
+from xstilts.studies.fairness import tables as FT
 from xstilts.tasks.registry import get_task
 
 META = pd.DataFrame({
@@ -246,18 +247,18 @@ def test_grid_tables_point_values_and_paired_improvement(grid, tmp_path):
     diff = scores[("m", "mnli", "pawsx")].reps - scores[("m", "none", "pawsx")].reps
     assert diff.shape == (40, 5) and (diff >= 0).all() and (diff > 0).any()
     scores = F.with_average(scores, ["pawsx"])
-    summary = F.summary_table(scores, META)
+    summary = FT.summary_table(scores, META)
     none = summary[(summary["intermediate"] == "none") & (summary["target"] == "pawsx")].iloc[0]
     assert none["mean"] == pytest.approx(65.0) and none["worst_language"] == "aa"
     assert none["mean_lo"] <= none["mean"] <= none["mean_hi"]
     assert list(summary["target"]) == ["pawsx", "avg", "pawsx", "avg"]
-    imp = F.family_improvement_table(scores, META)
+    imp = FT.family_improvement_table(scores, META)
     f2 = imp[(imp["target"] == "pawsx") & (imp["family"] == "F2")].iloc[0]
     assert (f2["n"], f2["delta"]) == (2, pytest.approx(10.0))
     assert 0 <= f2["lo"] < f2["delta"] < f2["hi"]
-    fam = F.family_table(scores, META)
+    fam = FT.family_table(scores, META)
     assert set(fam["family"]) == {"F1", "F2", "F3"}
-    written = F.write_fairness_tables(tmp_path / "out", summary, fam, imp)
+    written = FT.write_fairness_tables(tmp_path / "out", summary, fam, imp)
     md = (tmp_path / "out" / "family_improvement.md").read_text()
     assert "F2 (n=2)" in md and "+10.00 [" in md and "## avg" in md
     assert len(written) == 9

@@ -25,7 +25,7 @@ from test_bad_inputs import tiny_sizes
 from test_engine_common import tiny_encoder
 from workflow_utils import REPO, default_config, planned_jobs, snakemake, write_config
 
-from xstilts.engine.training import RUNTIME_BUDGET_FRACTION
+from xstilts.engine.stops import RUNTIME_BUDGET_FRACTION
 
 pytestmark = pytest.mark.slow
 
@@ -456,7 +456,7 @@ def full_run(tmp_path_factory) -> dict:
 
 def _killed(tmp: Path, at: int = 10) -> Path:
     """A run SIGKILLed (simulated) before step `at` + 1: scratch holds checkpoints 6 and 9."""
-    from xstilts.engine.training import SimulatedKill
+    from xstilts.engine.stops import SimulatedKill
 
     with pytest.raises(SimulatedKill):
         _train(tmp, "a", {**HEAL, "kill_at_step": at})
@@ -534,7 +534,7 @@ def test_no_usable_checkpoint_starts_fresh(tmp_path, full_run, caplog):
 def test_unreadable_or_missing_run_fingerprint_starts_fresh(tmp_path, caplog, fingerprint):
     """Disk full at job start left xstilts_run.json at 0 bytes (or it is gone): never resume,
     even less a checkpoint of another configuration (here: another learning rate)."""
-    from xstilts.engine.training import SimulatedKill
+    from xstilts.engine.stops import SimulatedKill
 
     with pytest.raises(SimulatedKill):
         _train(tmp_path, "a", {**HEAL, "lr": 1e-3, "kill_at_step": 7})
@@ -589,10 +589,10 @@ def test_resume_after_an_early_stop_trains_no_further(tmp_path):
 # ------------------------------------------------------------------ 6. SIGTERM / SIGUSR1
 def _signal_at_batch(monkeypatch, signum: int, batch: int) -> None:
     """Send `signum` to this process while the `batch`-th training batch is collated."""
-    from xstilts.engine import training
+    from xstilts.engine.collate import FormatCollator
 
     calls = {"n": 0}
-    inner = training.FormatCollator.__call__
+    inner = FormatCollator.__call__
 
     def collate(self, features):
         calls["n"] += 1
@@ -600,7 +600,7 @@ def _signal_at_batch(monkeypatch, signum: int, batch: int) -> None:
             os.kill(os.getpid(), signum)
         return inner(self, features)
 
-    monkeypatch.setattr(training.FormatCollator, "__call__", collate)
+    monkeypatch.setattr(FormatCollator, "__call__", collate)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["TERM", "USR1"])

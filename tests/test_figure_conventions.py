@@ -12,7 +12,7 @@ from matplotlib.colors import to_hex
 
 from xstilts.analysis import figures
 from xstilts.analysis.scores import SCORE, display_improvement, improvement_table, xtreme_table
-from xstilts.studies.fairness.measure import BIASED_CI_NOTE, display_summary
+from xstilts.studies.fairness.tables import BIASED_CI_NOTE, display_summary
 from xstilts.studies.robustness import figures as figures_robustness
 
 RECIPES = ["none", *[f"r{k:02d}" for k in range(1, 12)]]  # 12 recipes: more than 10 colours

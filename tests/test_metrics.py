@@ -6,23 +6,20 @@ import pytest
 
 from xstilts.metrics import (
     METRIC_KEYS,
-    XTREME_TASKS,
     accuracy,
     bucc_scores,
     compute,
-    group_scores,
     mlqa_scores,
     normalize_mlqa,
     normalize_squad,
-    overall_scores,
     records_to_squad,
     retrieval_accuracy,
     seqeval_scores,
     squad_scores,
     task_score,
-    xtreme_score,
 )
 from xstilts.metrics.qa import mixed_segmentation
+from xstilts.tasks.benchmark import XTREME_TASKS, group_scores, overall_scores, xtreme_score
 
 
 def squad(*questions: tuple[str, list[str]]) -> dict:

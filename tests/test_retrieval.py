@@ -15,16 +15,16 @@ from xstilts.engine.retrieval import (
     bucc_candidates,
     bucc_f1,
     bucc_optimize_threshold,
-    default_layer,
     embed,
     embed_all_layers,
     knn,
-    load_encoder,
+    load_retrieval_encoder,
     margin_scores,
     mine_max,
     run_retrieval,
     tatoeba_accuracy,
 )
+from xstilts.grid.layers import default_layer
 
 # ----------------------------------------------------------------------------- hand-made cases
 
@@ -200,7 +200,7 @@ def _sentences(n: int, seed: int) -> list[str]:
 
 def test_embed_shapes_layers_and_manual_pooling(tiny_encoder):
     texts = ["the cat sat on a mat", "hello world", "red"]
-    enc = load_encoder(tiny_encoder)
+    enc = load_retrieval_encoder(tiny_encoder)
     vecs = embed(texts, tiny_encoder, batch_size=2, threads=1)
     assert vecs.shape == (3, 32) and vecs.dtype == np.float32
     every = embed_all_layers(texts, enc, batch_size=2)
@@ -230,7 +230,7 @@ def test_embed_shapes_layers_and_manual_pooling(tiny_encoder):
 
 @pytest.mark.parametrize("pooling", ["mean", "max", "cls"])
 def test_pooling_is_pad_invariant(tiny_encoder, pooling):
-    enc = load_encoder(tiny_encoder)
+    enc = load_retrieval_encoder(tiny_encoder)
     alone = embed_all_layers(["hello world"], enc, pooling=pooling)[:, 0]
     batch = ["the cat sat on a mat and the dog ran very fast", "hello world", "sun"]
     padded = embed_all_layers(batch, enc, pooling=pooling, batch_size=8)[:, 1]
@@ -238,7 +238,7 @@ def test_pooling_is_pad_invariant(tiny_encoder, pooling):
 
 
 def test_identical_sentences_retrieve_each_other(tiny_encoder):
-    enc = load_encoder(tiny_encoder)
+    enc = load_retrieval_encoder(tiny_encoder)
     texts = _sentences(12, seed=1)
     shuffled = texts[::-1]
     src, tgt = embed(texts, enc, batch_size=5), embed(shuffled, enc, batch_size=3)

@@ -14,7 +14,7 @@ from xstilts.engine.retrieval import (
     Encoder,
     embed_all_layers,
     length_batches,
-    load_encoder,
+    load_retrieval_encoder,
     run_retrieval,
     truncated,
 )
@@ -72,7 +72,7 @@ def _noisy(texts: list[str], seed: int) -> list[str]:
 
 
 def test_truncation_gives_the_full_models_layer_and_skips_the_layers_above(deep_encoder):
-    enc = load_encoder(deep_encoder, device="cpu")
+    enc = load_retrieval_encoder(deep_encoder, device="cpu")
     texts = _sentences(9, seed=3)
     ran: list[int] = []
     hooks = [layer.register_forward_hook(lambda m, i, o, k=k: ran.append(k))
@@ -103,9 +103,9 @@ def test_truncation_gives_the_full_models_layer_and_skips_the_layers_above(deep_
 def test_accelerator_path_bf16_autocast_gives_the_cpu_ranking(deep_encoder):
     """The accelerator path (bf16 autocast, accelerator batch sizes) exercised on the CPU:
     the same Tatoeba ranking as the fp32 CPU path."""
-    cpu = load_encoder(deep_encoder, device="cpu")
+    cpu = load_retrieval_encoder(deep_encoder, device="cpu")
     assert cpu.precision == "fp32"
-    accel = load_encoder(cpu, precision="bf16")
+    accel = load_retrieval_encoder(cpu, precision="bf16")
     assert accel.precision == "bf16" and accel.device.type == "cpu"
     seen: list[tuple[str, bool, torch.dtype]] = []
 

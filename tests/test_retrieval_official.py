@@ -79,7 +79,7 @@ def oracle(monkeypatch):
         return out
 
     model = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=1))
-    monkeypatch.setattr(retrieval, "load_encoder",
+    monkeypatch.setattr(retrieval, "load_retrieval_encoder",
                         lambda *_, **__: retrieval.Encoder(model, None, "oracle"))
     monkeypatch.setattr(retrieval, "embed_all_layers", embed_all_layers)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from xstilts.analysis.tables import read_tidy
 from xstilts.data.schema import DataError
 from xstilts.studies.robustness.tables import (
     adversarial_pairs,
     adversarial_table,
     collect,
-    read_tidy,
     robustness_table,
     run_averages,
     write_robustness_tables,
@@ -188,7 +188,7 @@ def test_figures_write_png_and_pdf(frame, tmp_path):
 
 
 def test_command_line_writes_tables_and_figures(frame, tmp_path):
-    from xstilts.studies.robustness.tables import main
+    from xstilts.studies.robustness.report import main
 
     files = sorted(str(p) for p in tmp_path.glob("*.json"))
     recipes = {"anli_plus": {"tasks": ["anli_plus"]},

@@ -18,7 +18,7 @@ from xstilts.analysis.submission import (
     write_predictions,
 )
 from xstilts.data.schema import DataError
-from xstilts.metrics import XTREME_TASKS
+from xstilts.tasks.benchmark import XTREME_TASKS
 from xstilts.tasks.registry import get_task
 
 

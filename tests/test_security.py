@@ -132,7 +132,7 @@ def _loaders():
     return {
         "modeling.load_encoder": modeling.load_encoder,
         "modeling.load_for_inference": lambda d: modeling.load_for_inference(get_task("xnli"), d),
-        "retrieval.load_encoder": retrieval.load_encoder,
+        "retrieval.load_retrieval_encoder": retrieval.load_retrieval_encoder,
     }
 
 
@@ -143,7 +143,7 @@ def test_pickled_weights_never_run_code(hostile_models, loader):
     assert not hostile_models["marker"].exists()
 
 
-@pytest.mark.parametrize("loader", ["modeling.load_encoder", "retrieval.load_encoder"])
+@pytest.mark.parametrize("loader", ["modeling.load_encoder", "retrieval.load_retrieval_encoder"])
 def test_custom_model_code_is_never_imported(hostile_models, loader):
     loaded = _loaders()[loader](hostile_models["custom"])
     model = getattr(loaded, "model", loaded)

@@ -12,15 +12,12 @@ import pytest
 import torch
 from test_engine_common import SIZE, SPECS, _tmpdir, dataset, texts
 
+from xstilts.engine.collate import make_collator
 from xstilts.engine.featurize import featurize
 from xstilts.engine.modeling import MultiTaskModel, build_model, save_encoder
 from xstilts.engine.predict import Predictor
-from xstilts.engine.retrieval import (
-    KNOWN_RETRIEVAL_LAYERS,
-    default_layer,
-    retrieval_layer_for,
-)
-from xstilts.engine.training import TrainTask, make_collator, train
+from xstilts.engine.training import TrainTask, train
+from xstilts.grid.layers import KNOWN_RETRIEVAL_LAYERS, default_layer, retrieval_layer_for
 
 HP = {"lr": 5e-3, "batch_size": 8, "max_length": 64, "doc_stride": 16, "warmup_ratio": 0.0,
       "logging": 10, "save_every": 1000}
@@ -264,9 +261,9 @@ def test_intermediate_encoder_transfers_to_finetuning(tmp_path):
 def test_retrieval_embeddings_and_tatoeba_with_bert():
     from datasets import Dataset, DatasetDict
 
-    from xstilts.engine.retrieval import embed, load_encoder, run_retrieval
+    from xstilts.engine.retrieval import embed, load_retrieval_encoder, run_retrieval
 
-    enc = load_encoder(bert_encoder())
+    enc = load_retrieval_encoder(bert_encoder())
     assert enc.max_positions == SIZE["max_position"]
     sents = texts(12, seed=5)[:12]
     long = " ".join(["kasumira"] * 400)  # truncated to the model's positions

@@ -7,7 +7,7 @@ import pytest
 from xstilts.analysis.scoring import main, score_folder
 from xstilts.analysis.submission import write_labels, write_predictions
 from xstilts.data.schema import DataError
-from xstilts.metrics import (
+from xstilts.tasks.benchmark import (
     XTREME_R_IMPLEMENTED,
     XTREME_R_TASKS,
     xtreme_r_group_scores,

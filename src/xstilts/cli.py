@@ -8,7 +8,7 @@ traceback. SIGTERM/SIGUSR1 outside training end the stage at once, with one line
 `--runtime-min M` (the job's SLURM runtime, passed by the rules outside the spec so that a retry's
 larger runtime does not change the job's params) gives training stages a wall-clock budget of
 `RUNTIME_BUDGET_FRACTION` of M minutes, counted from the start of this command; the stage gets it
-as `spec["_time_budget"]` (an `xstilts.engine.training.TimeBudget`).
+as `spec["_time_budget"]` (an `xstilts.engine.stops.TimeBudget`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
     errors: list[type[BaseException]] = [ArtifactError, ConfigError, DataError, RegistryError]
     from xstilts.engine.signals import Preempted
-    from xstilts.engine.training import NonFiniteLossError, TimeBudgetExceeded
+    from xstilts.engine.stops import NonFiniteLossError, TimeBudgetExceeded
 
     errors += [NonFiniteLossError, TimeBudgetExceeded, Preempted]
     errors.append(OSError)  # disk full, permissions, a file where a folder should be: names it
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
 
         return check_main(argv[1:])
     if allow_worker:
-        from xstilts.worker import run_via_worker
+        from xstilts.worker_client import run_via_worker
 
         status = run_via_worker(argv)
         if status is not None:
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None, allow_worker: bool = True) -> int:
               f"{type(spec).__name__}", file=sys.stderr)
         return 2
     if getattr(args, "runtime_min", None) is not None:
-        from xstilts.engine.training import TimeBudget
+        from xstilts.engine.stops import TimeBudget
 
         try:
             spec["_time_budget"] = TimeBudget.from_runtime(args.runtime_min, start=started)

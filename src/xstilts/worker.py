@@ -24,57 +24,17 @@ import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ENV_VAR = "XSTILTS_WORKER"
+from xstilts.cli import main as cli_main
+from xstilts.worker_client import HEADER, recv_exact, send
+
 DIR_PREFIX = "xstilts-worker-"  # socket folders made by `socket_dir`
 STALE_S = 600  # a socket folder this old without a live worker is a killed run's
 RECORDS = "records.jsonl"  # next to the socket: one resource record per finished job
-_HEADER = struct.Struct("!I")
-
-
-def _send(sock: socket.socket, obj: dict, fds: list[int] | None = None) -> None:
-    data = json.dumps(obj).encode()
-    payload = _HEADER.pack(len(data)) + data
-    if fds:
-        socket.send_fds(sock, [payload], fds)
-    else:
-        sock.sendall(payload)
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    chunks = b""
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            raise ConnectionError("worker connection closed")
-        chunks += chunk
-    return chunks
-
-
-def run_via_worker(argv: list[str]) -> int | None:
-    """Run `argv` in the warm worker; None when no worker is usable (run in-process then)."""
-    path = os.environ.get(ENV_VAR)
-    if not path or os.environ.get("SLURM_JOB_ID") or not Path(path).exists():
-        return None
-    try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(path)
-    except OSError:
-        return None
-    with sock:
-        env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-        _send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, fds=[0, 1, 2])
-        try:
-            (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
-            return int(json.loads(_recv_exact(sock, size))["status"])
-        except (ConnectionError, ValueError, KeyError):
-            print("xstilts: the warm worker went away; job status unknown", file=sys.stderr)
-            return 1
 
 
 def _child(request: dict, fds: list[int]) -> None:
@@ -92,9 +52,7 @@ def _child(request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        from xstilts.cli import main
-
-        status = main(request["argv"], allow_worker=False)
+        status = cli_main(request["argv"], allow_worker=False)
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else 1
     except BaseException:  # noqa: BLE001 - report any failure as the job's own
@@ -221,10 +179,10 @@ def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) 
     client, _ = server.accept()
     try:
         msg, fds, _, _ = socket.recv_fds(client, 1 << 20, 3)
-        (size,) = _HEADER.unpack(msg[: _HEADER.size])
-        body = msg[_HEADER.size :]
+        (size,) = HEADER.unpack(msg[: HEADER.size])
+        body = msg[HEADER.size :]
         if len(body) < size:
-            body += _recv_exact(client, size - len(body))
+            body += recv_exact(client, size - len(body))
         request = json.loads(body)
     except (OSError, ValueError, ConnectionError):
         client.close()
@@ -266,7 +224,7 @@ def _reap(pidfd: int, sel: selectors.BaseSelector, children: dict,
     with contextlib.suppress(KeyError, ValueError):
         sel.unregister(client)
     with contextlib.suppress(OSError):
-        _send(client, {"status": status})
+        send(client, {"status": status})
     client.close()
 
 

@@ -38,7 +38,8 @@ from xstilts.analysis.scores import (
     seed_averages,
     target_order,
 )
-from xstilts.analysis.tables import fmt_num, write_atomic
+from xstilts.analysis.tables import fmt_num, read_tidy
+from xstilts.io.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ RC = {"svg.hashsalt": "xstilts", "pdf.fonttype": 42, "figure.dpi": DPI}
 METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None}}
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -80,7 +81,7 @@ def ordered_labels(frame: pd.DataFrame, baseline: str) -> list[str]:
     return out
 
 
-def _style():
+def figure_style():
     return sns.axes_style("whitegrid")
 
 
@@ -216,8 +217,8 @@ def improvement_heatmap(tidy: pd.DataFrame, stem: Path, baseline: str = "none",
             star = "*" if stars and not math.isnan(p) and p < SIGNIFICANCE else ""
             annot[i, j] = "" if math.isnan(d) else fmt_num(d, 1, signed=True) + star
     seeds = seed_note(imp["n_pairs"], "mean", bars=False)
-    with rc_context(RC), _style():
-        fig = _new_figure(2.0 + 0.85 * len(cols), 1.8 + 0.45 * len(rows))
+    with rc_context(RC), figure_style():
+        fig = new_figure(2.0 + 0.85 * len(cols), 1.8 + 0.45 * len(rows))
         ax = fig.add_subplot()
         vmax = diverging_heatmap(ax, delta, annot, f"improvement over '{baseline}' (points)")
         ax.axvline(len(cols) - len(averages), color="black", linewidth=1.5)
@@ -249,8 +250,8 @@ def per_language_plot(tidy: pd.DataFrame, target: str, stem: Path,
     colors = distinct_colors(len(order))
     width = 0.8 / len(order)
     x = np.arange(len(langs))
-    with rc_context(RC), _style():
-        fig = _new_figure(min(max(6.0, 0.3 * len(langs) * max(1, len(order) / 2) + 2), 30), 4.2)
+    with rc_context(RC), figure_style():
+        fig = new_figure(min(max(6.0, 0.3 * len(langs) * max(1, len(order) / 2) + 2), 30), 4.2)
         ax = fig.add_subplot()
         for k, label in enumerate(order):
             part = stats[stats["label"] == label].set_index("language").reindex(langs)
@@ -285,8 +286,8 @@ def xtreme_average_plot(tidy: pd.DataFrame, stem: Path, recipes: Sequence[str] |
     colors = distinct_colors(len(labels))
     n_seeds = avg.groupby("label")[AVG].count().reindex(labels)
     x = np.arange(len(labels))
-    with rc_context(RC), _style():
-        fig = _new_figure(max(4.0, 0.8 * len(labels) + 1.5), 4.0)
+    with rc_context(RC), figure_style():
+        fig = new_figure(max(4.0, 0.8 * len(labels) + 1.5), 4.0)
         ax = fig.add_subplot()
         err = stats["std"].fillna(0.0).to_numpy() if stats["std"].notna().any() else None
         ax.bar(x, stats["mean"].to_numpy(), 0.7, yerr=err,
@@ -336,13 +337,6 @@ def make_figures(tidy: pd.DataFrame, out_dir: Path, targets: Sequence[str] | Non
     else:
         log.warning("no target is common to all runs: no XTREME average figure")
     return written
-
-
-def read_tidy(path: Path) -> pd.DataFrame:
-    """The tidy table as written by `write_tables` (tidy.csv)."""
-    return pd.read_csv(path, dtype={"model": str, "intermediate": str, "target": str,
-                                    "language": str, "metric": str},
-                       keep_default_na=False, na_values=[""])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,22 +25,12 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
-from xstilts.analysis.tables import (
-    MISSING,
-    fmt_mean_sd,
-    fmt_num,
-    to_latex,
-    to_markdown,
-    write_atomic,
-)
+from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
-from xstilts.io.jsonio import check_run_header, read_json_object
-from xstilts.tasks.registry import METRICS, benchmark_languages, benchmark_tasks, target_tasks
-
-try:  # the shared rule, when the metrics package provides it
-    from xstilts.metrics import task_score as _shared_task_score
-except ImportError:  # pragma: no cover - depends on the checkout
-    _shared_task_score = None
+from xstilts.io.atomic import write_atomic
+from xstilts.io.jsonio import check_run_header, read_json_object, run_rows
+from xstilts.metrics import METRICS, task_score
+from xstilts.tasks.registry import benchmark_languages, benchmark_tasks, target_tasks
 
 log = logging.getLogger(__name__)
 
@@ -49,31 +39,15 @@ KEYS = ("model", "intermediate", "seed", "target", "task_metric", "languages")
 SCORE = "score"
 AVG = "avg"
 AVG_R = "avg_xtreme_r"  # XTREME-R's average (its implemented tasks that the grid has)
-QA_METRICS = ("squad", "mlqa")
 SIGNIFICANCE = 0.05
 MIN_SEEDS_FOR_STARS = 3  # significance marks (tables, figures) need this many paired seeds
 
 
 # ---------------------------------------------------------------------------- task score rule
 
-def fallback_task_score(metric: str, scores: Mapping[str, float]) -> float:
-    """A language's task score: QA mean(EM, F1); else f1 if present, else accuracy."""
-    if metric in QA_METRICS:
-        missing = [k for k in ("exact_match", "f1") if k not in scores]
-        if missing:
-            raise KeyError(f"QA metric '{metric}' needs {missing}")
-        return (float(scores["exact_match"]) + float(scores["f1"])) / 2
-    for key in ("f1", "accuracy"):
-        if key in scores:
-            return float(scores[key])
-    raise KeyError(f"metric '{metric}' needs 'f1' or 'accuracy'")
-
-
 def language_score(metric: str, scores: Mapping[str, float]) -> float:
-    """Task score of one language (xstilts.metrics.task_score when available)."""
-    if _shared_task_score is not None:
-        return float(_shared_task_score(metric, dict(scores)))
-    return fallback_task_score(metric, scores)
+    """Task score of one language (`xstilts.metrics.task_score`)."""
+    return float(task_score(metric, dict(scores)))
 
 
 # ---------------------------------------------------------------------------- ordering
@@ -99,7 +73,7 @@ def _is_number(x: Any) -> bool:
 
 def _read_one(path: Path) -> list[dict[str, Any]]:
     raw = read_json_object(path, "score file")
-    check_run_header(raw, path, KEYS, METRICS)
+    check_run_header(raw, path, KEYS, tuple(METRICS))
     langs = raw["languages"]
     refused = raw.get("refused")
     if langs == {} and isinstance(refused, str) and refused:
@@ -133,17 +107,7 @@ def collect(score_files: Sequence[Path]) -> pd.DataFrame:
     """Tidy frame (TIDY_COLUMNS), one row per metric plus a "score" row per language."""
     if not score_files:
         raise ValueError("no score files given")
-    rows: list[dict[str, Any]] = []
-    seen: dict[tuple, Path] = {}
-    for path in score_files:
-        one = _read_one(Path(path))
-        if not one:
-            continue
-        key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
-        if key in seen:
-            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
-        seen[key] = Path(path)
-        rows.extend(one)
+    rows = run_rows(score_files, _read_one)
     tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     tidy["seed"] = tidy["seed"].astype("int64")
     tidy["value"] = tidy["value"].astype("float64")

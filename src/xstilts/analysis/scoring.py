@@ -31,14 +31,12 @@ from xstilts.analysis.submission import (
     submission_path,
 )
 from xstilts.data.schema import DataError
-from xstilts.metrics import (
-    SYNTHETIC_LANGUAGE,
+from xstilts.metrics import SYNTHETIC_LANGUAGE, compute, task_score
+from xstilts.tasks.benchmark import (
     XTREME_R_IMPLEMENTED,
     XTREME_R_TASKS,
     XTREME_TASKS,
-    compute,
     group_scores,
-    task_score,
     xtreme_r_group_scores,
     xtreme_r_score,
     xtreme_r_task_score,

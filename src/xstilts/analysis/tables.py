@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
-
-from xstilts.io.atomic import write_atomic  # noqa: F401  (re-exported for aggregate/figures)
 
 PM = "\x00pm\x00"
 MISSING = "n/a"
@@ -83,3 +82,11 @@ def to_latex(display: pd.DataFrame, numeric: Sequence[str] = (), caption: str | 
                           caption=_latex_text(caption) if caption else None, label=label)
 
 
+TEXT_COLUMNS = ("model", "intermediate", "target", "language", "metric", "op", "condition")
+
+
+def read_tidy(path: str | Path) -> pd.DataFrame:
+    """A tidy table as written by this package (scores tidy.csv, robustness_tidy.csv, ...):
+    the name columns (`TEXT_COLUMNS`) read as text, only empty cells as missing."""
+    return pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False,
+                       na_values=[""])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from matplotlib import rc_context
 
-from xstilts.analysis.figures import RC, _new_figure, save_figure
+from xstilts.analysis.figures import RC, new_figure, save_figure
 
 PANELS = (("loss", "training loss"), ("eval_score", "dev score"))
 
@@ -37,7 +37,7 @@ def draw(runs: dict[str, list[str | Path]], title: str):
     curves = {label: [read_log(p) for p in paths] for label, paths in runs.items()}
     panels = [(k, name) for k, name in PANELS
               if any(log[k] for logs in curves.values() for log in logs)]
-    fig = _new_figure(5.0 * max(1, len(panels)), 3.6)
+    fig = new_figure(5.0 * max(1, len(panels)), 3.6)
     axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
     colours = {label: f"C{i % 10}" for i, label in enumerate(curves)}
     for ax, (key, name) in zip(axes, panels, strict=False):

@@ -256,3 +256,16 @@ def read_language_table(path: Path) -> pd.DataFrame:
             raise DataError(f"{path}: row {i}: duplicate lang '{row['lang']}'")
         seen.add(row["lang"])
     return pd.DataFrame(rows, columns=header)
+
+
+def source_languages(source: dict) -> list[str]:
+    """Every language of the synthetic benchmark at `source["path"]` (its languages.csv)."""
+    table = read_language_table(Path(source["path"]) / "languages.csv")
+    return [str(lang) for lang in table["lang"]]
+
+
+def languages_of(task: Any, source: dict) -> list[str]:
+    """Evaluation languages: XTREME's lists on real data, every language on mini-XTREME."""
+    if source["kind"] == "synthetic":
+        return source_languages(source)
+    return list(task.languages)

@@ -1,5 +1,5 @@
 """Adversarial training on the word embeddings: FreeLB (Zhu et al. 2020) and one-step FGM
-(Miyato et al. 2017), as a `Trainer.training_step` replacement (see `training.XTrainer`).
+(Miyato et al. 2017), as a `Trainer.training_step` replacement (see `engine.trainer.XTrainer`).
 
 The perturbation `delta` is added to the output of the encoder's word-embedding module by a
 forward hook, i.e. the model sees `inputs_embeds = word_embeddings(input_ids) + delta` while

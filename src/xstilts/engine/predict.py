@@ -134,8 +134,8 @@ def predict_with_model(task: TaskSpec, model: Any, tokenizer: Any, ds: Any,
 
     `features`: `eval_features(...)` of `ds`, if already computed (dev sets during training).
     """
+    from xstilts.engine.collate import make_collator
     from xstilts.engine.qa import postprocess_qa
-    from xstilts.engine.training import make_collator
 
     hp = {**DEFAULTS, **(hparams or {})}
     if len(ds) == 0:
@@ -230,25 +230,13 @@ def dev_score(task: TaskSpec, ds: Any, predictions: list) -> float:
 
 
 def _squad_f1(prediction: str, golds: list[str]) -> float:
-    from collections import Counter
-
-    from xstilts.metrics.qa import normalize_squad
+    """Best token F1 over the gold answers (`metrics.qa.f1_tokens`) with SQuAD 2.0's rules for
+    empty answers: no gold answer = correct iff the prediction is empty; an answer that
+    normalizes to nothing matches only another such answer."""
+    from xstilts.metrics.qa import f1_tokens, normalize_squad
 
     if not golds:
         return float(prediction == "")
-    best = 0.0
-    pred_toks = normalize_squad(prediction).split()
-    for gold in golds:
-        gold_toks = normalize_squad(gold).split()
-        common = sum((Counter(pred_toks) & Counter(gold_toks)).values())
-        if not pred_toks or not gold_toks:
-            f1 = float(pred_toks == gold_toks)
-        elif common == 0:
-            f1 = 0.0
-        else:
-            p, r = common / len(pred_toks), common / len(gold_toks)
-            f1 = 2 * p * r / (p + r)
-        best = max(best, f1)
-    return best
-
-
+    if not normalize_squad(prediction).split():
+        return float(any(not normalize_squad(gold).split() for gold in golds))
+    return max(f1_tokens(prediction, gold, normalize_squad) for gold in golds)

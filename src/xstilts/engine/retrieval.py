@@ -42,6 +42,8 @@ from xstilts.engine.device import (
     resolve_device,
     resolve_precision,
 )
+from xstilts.grid.layers import default_layer
+from xstilts.metrics.retrieval import bucc_scores
 
 Pooling = Literal["mean", "cls", "max"]
 POOLINGS: tuple[str, ...] = ("mean", "cls", "max")
@@ -82,54 +84,7 @@ class Encoder:
         return int(limit)
 
 
-def default_layer(num_hidden_layers: int) -> int:
-    """XTREME's middle layer as a `hidden_states` index: 8 of 12 (mBERT), 14 of 24 (XLM-R L)."""
-    if num_hidden_layers < 1:
-        raise ValueError(f"num_hidden_layers must be >= 1, got {num_hidden_layers}")
-    return min(num_hidden_layers // 2 + 2, num_hidden_layers)
-
-
-# `hidden_states` indices for known hub models: XLM-R large as in XTREME / the paper (14 of 24),
-# mBERT at the middle of its 12 layers (issue #6). Matched on the last component of the model's
-# path or hub name, case-insensitively (so "google-bert/bert-base-multilingual-cased" matches).
-KNOWN_RETRIEVAL_LAYERS: dict[str, int] = {
-    "xlm-roberta-large": 14,
-    "bert-base-multilingual-cased": 6,
-}
-
-
-def retrieval_layer_for(model_entry: dict[str, Any], num_layers: int,
-                        configured: int | None) -> int:
-    """The `hidden_states` index retrieval uses for a model (0 = embeddings, L = last layer).
-
-    Precedence: the model entry's `retrieval_layer` > the global `retrieval.layer`
-    (`configured`, None when unset) > the known-model table `KNOWN_RETRIEVAL_LAYERS` (by the
-    entry's `path` for `init: path` models) > `default_layer(num_layers)`. The result is checked
-    against 0..num_layers; an error names where the out-of-range value came from.
-    """
-    if num_layers < 1:
-        raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-    entry = model_entry or {}
-    name = str(entry.get("path") or "").rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
-    candidates = (
-        (entry.get("retrieval_layer"), "models.<model>.retrieval_layer"),
-        (configured, "retrieval.layer"),
-        (KNOWN_RETRIEVAL_LAYERS.get(name.lower()) if entry.get("init", "path") == "path"
-         else None, f"the default for '{name}'"),
-    )
-    for value, where in candidates:
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{where}: expected an integer layer, got {value!r}")
-        if not 0 <= value <= num_layers:
-            raise ValueError(f"{where}: layer {value} out of range 0..{num_layers} "
-                             "(hidden_states index, 0 = embeddings)")
-        return int(value)
-    return default_layer(num_layers)
-
-
-def load_encoder(model_dir_or_name: str | Path | Encoder,
+def load_retrieval_encoder(model_dir_or_name: str | Path | Encoder,
                  device: str | torch.device | None = None,
                  precision: str | None = None) -> Encoder:
     """Load AutoModel + AutoTokenizer (safetensors only, no remote code) in eval mode, on
@@ -144,8 +99,9 @@ def load_encoder(model_dir_or_name: str | Path | Encoder,
         prec = resolve_precision(dev, precision) if precision is not None or dev != enc.device \
             else enc.precision
         return Encoder(enc.model.to(dev), enc.tokenizer, enc.name, dev, prec)
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
+    from xstilts.engine.modeling import load_encoder
     from xstilts.grid.config import ConfigError, model_path_problem
 
     name = str(model_dir_or_name)
@@ -155,7 +111,7 @@ def load_encoder(model_dir_or_name: str | Path | Encoder,
     if dev.type == "cuda":
         enable_tf32()
     tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
-    model = AutoModel.from_pretrained(name, use_safetensors=True, trust_remote_code=False)
+    model = load_encoder(name)
     model.to(dev)
     model.eval()
     if tokenizer.pad_token_id is None:
@@ -280,7 +236,7 @@ def embed_all_layers(
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got '{pooling}'")
-    enc = load_encoder(model_dir_or_name)
+    enc = load_retrieval_encoder(model_dir_or_name)
     accelerator = enc.device.type != "cpu"
     if batch_size is None:
         batch_size = ACCELERATOR_BATCH_SIZE if accelerator else 32
@@ -333,7 +289,7 @@ def embed(
     max_tokens: int | None = None,
 ) -> np.ndarray:
     """Pooled sentence vectors (n, dim) of `hidden_states[layer]` (default `default_layer`)."""
-    enc = load_encoder(model_dir_or_name)
+    enc = load_retrieval_encoder(model_dir_or_name)
     layer = default_layer(enc.num_layers) if layer is None else layer
     return embed_all_layers(texts, enc, pooling, max_length, batch_size, threads, [layer],
                             max_tokens)[0]
@@ -555,13 +511,7 @@ def bucc_f1(
     gold_set = _gold_set(gold)
     if not gold_set:
         raise ValueError("BUCC F1: empty gold set")
-    predicted = set(bucc_extract(candidates, threshold))
-    ncorrect = len(gold_set & predicted)
-    if ncorrect == 0:
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    precision, recall = ncorrect / len(predicted), ncorrect / len(gold_set)
-    f1 = 2 * precision * recall / (precision + recall)
-    return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
+    return bucc_scores(bucc_extract(candidates, threshold), gold_set)
 
 
 # --------------------------------------------------------------------------- whole task
@@ -691,7 +641,7 @@ def run_retrieval(
     `datasets_by_lang[lang]`: for Tatoeba (metric retrieval_accuracy) a retrieval DatasetDict
     (or {"test": DatasetDict}); for BUCC (metric bucc_f1) {"validation"|"dev": DatasetDict,
     "test": DatasetDict}. `metric` defaults to the registry's metric for `task_name`.
-    The encoder runs on its device and precision (`load_encoder`); `batch_size` and
+    The encoder runs on its device and precision (`load_retrieval_encoder`); `batch_size` and
     `max_tokens` as in `embed_all_layers`.
 
     Returns {"task", "metric", "layer", "pooling", "num_layers", "split", "metrics": {lang:
@@ -713,7 +663,7 @@ def run_retrieval(
     metric = _task_metric(task_name, metric)
     if not datasets_by_lang:
         raise DataError(f"task '{task_name}': no languages given")
-    enc = load_encoder(encoder)
+    enc = load_retrieval_encoder(encoder)
     chosen = default_layer(enc.num_layers) if layer is None else int(layer)
     if not 0 <= chosen <= enc.num_layers:
         raise ValueError(f"layer {chosen} out of range 0..{enc.num_layers} (0 = embeddings)")

@@ -33,21 +33,28 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from xstilts.engine import checkpoints
+from xstilts.engine.collate import MultiTaskCollator, make_collator
+from xstilts.engine.multitask import MultiTaskBatchSampler, MultiTaskRows
 from xstilts.engine.signals import Preempted, StopRequest, stop_callback
+from xstilts.engine.stops import TimeBudget, TimeBudgetExceeded
+from xstilts.engine.trainer import (
+    EPOCH_ORDER,
+    Budget,
+    EndOfTraining,
+    Kill,
+    LossLog,
+    XTrainer,
+    checkpoint_callbacks,
+)
 from xstilts.tasks.registry import TaskSpec
 
 log = logging.getLogger("xstilts.engine.training")
 
-MODEL_KEYS = ("input_ids", "attention_mask", "token_type_ids")
-LABEL_KEYS = {"classification": ("labels",), "multiple_choice": ("labels",),
-              "qa": ("start_positions", "end_positions"), "tagging": ("labels",), "mlm": ()}
 HPARAM_DEFAULTS: dict[str, Any] = {
     "lr": 2e-5, "weight_decay": 0.0, "warmup_ratio": 0.1, "epochs": 3, "max_steps": None,
     "batch_size": 32, "grad_accum": 1, "max_length": 128, "doc_stride": 128,
@@ -61,54 +68,6 @@ HPARAM_DEFAULTS: dict[str, Any] = {
 # Hparams that do not change the result (excluded from the scratch-dir fingerprint).
 NON_RESULT_HPARAMS = {"logging", "eval_batch_size", "inject_nan_at_step", "kill_at_step",
                       "save_every", "save_every_minutes", "keep_checkpoints"}
-RUN_CONFIG = checkpoints.RUN_CONFIG
-EPOCH_ORDER = "xstilts_epoch_order.json"  # in each checkpoint: see XTrainer._get_train_sampler
-# Share of a job's runtime that training may use; the rest is for loading, evaluating, saving.
-RUNTIME_BUDGET_FRACTION = 0.9
-RUNTIME_MINUTE_ENV = "XSTILTS_RUNTIME_MINUTE_S"  # test hook: seconds per runtime minute
-
-
-class NonFiniteLossError(RuntimeError):
-    """The training loss became NaN or infinite."""
-
-
-class SimulatedKill(RuntimeError):
-    """Raised by the `kill_at_step` test hook (simulates a job killed mid-training)."""
-
-
-class TimeBudgetExceeded(RuntimeError):
-    """Training used up its wall-clock budget; a checkpoint of the step reached was saved."""
-
-
-@dataclass(frozen=True)
-class TimeBudget:
-    """`seconds` of wall-clock time, counted from `start` (a `time.time()` value)."""
-
-    seconds: float
-    start: float = field(default_factory=time.time)
-
-    @classmethod
-    def from_runtime(cls, runtime_min: float, start: float | None = None) -> TimeBudget:
-        """The budget of a job allowed `runtime_min` minutes: `RUNTIME_BUDGET_FRACTION` of it,
-        in minutes of `XSTILTS_RUNTIME_MINUTE_S` seconds (default 60)."""
-        if not runtime_min > 0:
-            raise ValueError(f"runtime must be a positive number of minutes, got {runtime_min}")
-        raw = os.environ.get(RUNTIME_MINUTE_ENV) or "60"
-        try:
-            minute = float(raw)
-        except ValueError:
-            minute = float("nan")
-        if not minute > 0:
-            raise ValueError(f"{RUNTIME_MINUTE_ENV} must be a positive number of seconds, "
-                             f"got {raw!r}")
-        return cls(float(runtime_min) * minute * RUNTIME_BUDGET_FRACTION,
-                   time.time() if start is None else start)
-
-    def elapsed(self) -> float:
-        return time.time() - self.start
-
-    def exhausted(self) -> bool:
-        return self.elapsed() >= self.seconds
 
 
 @dataclass
@@ -122,409 +81,7 @@ class TrainTask:
     labels: list[str] | None = None
 
 
-# ------------------------------------------------------------------ collators
-class FormatCollator:
-    """Keeps the model's keys of each feature and pads per batch (or to `pad_to_length`)."""
-
-    def __init__(self, fmt: str, tokenizer: Any, for_training: bool = True,
-                 pad_to_length: int | None = None, mlm_probability: float = 0.15,
-                 mask_seed: int = 0):
-        import transformers as tf
-
-        self.fmt = fmt
-        self.mask_seed = mask_seed
-        self.keys = MODEL_KEYS + (LABEL_KEYS[fmt] if for_training else ())
-        padding: Any = "max_length" if pad_to_length else True
-        if fmt in ("classification", "qa"):
-            self.inner = tf.DataCollatorWithPadding(tokenizer, padding=padding,
-                                                    max_length=pad_to_length)
-        elif fmt == "tagging":
-            self.inner = tf.DataCollatorForTokenClassification(tokenizer, padding=padding,
-                                                               max_length=pad_to_length)
-        elif fmt == "multiple_choice":
-            self.inner = tf.DataCollatorForMultipleChoice(tokenizer, padding=padding,
-                                                          max_length=pad_to_length)
-        elif fmt == "mlm":
-            if pad_to_length:
-                raise ValueError("fixed-length padding is not supported for mlm")
-            self.keys = MODEL_KEYS + ("special_tokens_mask",)
-            self.inner = tf.DataCollatorForLanguageModeling(tokenizer,
-                                                            mlm_probability=mlm_probability)
-        else:
-            raise ValueError(f"no collator for format '{fmt}'")
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
-        if self.fmt == "mlm" and "__draw__" in features[0]:
-            # Masks depend only on (seed, batch number), not on the global RNG: a resumed run
-            # (or a prefetching dataloader) masks every batch exactly as an uninterrupted run.
-            import torch
-
-            draw = int(features[0]["__draw__"])
-            self.inner.generator = torch.Generator().manual_seed(
-                (self.mask_seed * 1_000_003 + draw) % (2**63))
-        feats = [{k: f[k] for k in self.keys if k in f} for f in features]
-        dummy = self.fmt == "multiple_choice" and "labels" not in feats[0]
-        if dummy:
-            for f in feats:
-                f["labels"] = 0
-        batch = dict(self.inner(feats))
-        if dummy:
-            batch.pop("labels", None)
-        return batch
-
-
-def make_collator(fmt: str, tokenizer: Any, for_training: bool = True,
-                  pad_to_length: int | None = None, mlm_probability: float = 0.15,
-                  mask_seed: int = 0) -> Any:
-    return FormatCollator(fmt, tokenizer, for_training, pad_to_length, mlm_probability,
-                          mask_seed)
-
-
-class MultiTaskCollator:
-    """Collates a single-task batch of a task stream; adds `task_name` for a MultiTaskModel."""
-
-    def __init__(self, collators: dict[str, FormatCollator], add_task_name: bool = True):
-        self.collators = collators
-        self.add_task_name = add_task_name
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
-        task = features[0]["__task__"]
-        batch = self.collators[task](features)
-        if self.add_task_name:
-            batch["task_name"] = task
-        return batch
-
-
-# ------------------------------------------------------------------ multi-task data
-class MultiTaskRows:
-    """Map-style dataset over several featurized datasets; item = row + `__task__`."""
-
-    def __init__(self, datasets: dict[str, Any]):
-        self.names = list(datasets)
-        self.datasets = datasets
-        self.offsets: dict[str, int] = {}
-        total = 0
-        for name in self.names:
-            self.offsets[name] = total
-            total += len(datasets[name])
-        self.total = total
-
-    def __len__(self) -> int:
-        return self.total
-
-    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
-        """`key`: a global index, or (batch number, global index) from the batch sampler."""
-        draw, index = key if isinstance(key, tuple) else (None, key)
-        for name in reversed(self.names):
-            if index >= self.offsets[name]:
-                row = dict(self.datasets[name][index - self.offsets[name]])
-                row["__task__"] = name
-                if draw is not None:
-                    row["__draw__"] = draw
-                return row
-        raise IndexError(index)
-
-
-def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.Generator,
-                           group: bool = True, mega: int = 50) -> list[list[int]]:
-    """Shuffled batches; with `group`, within megabatches of `mega` batches sorted by length
-    (HF `LengthGroupedSampler`), with the batch order shuffled."""
-    perm = rng.permutation(len(lengths)).tolist()
-    if not group:
-        return [perm[i:i + batch_size] for i in range(0, len(perm), batch_size)]
-    size = batch_size * mega
-    batches = []
-    for start in range(0, len(perm), size):
-        chunk = sorted(perm[start:start + size], key=lambda i: -lengths[i])
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    order = rng.permutation(len(batches)).tolist()
-    return [batches[i] for i in order]
-
-
-class MultiTaskBatchSampler:
-    """`num_batches` single-task batches: the task of each from `TaskSampler`, then its next
-    length-grouped batch (each task's stream reshuffles when exhausted). Deterministic in
-    `seed`: iterating again replays the same sequence (what resume relies on). Yields
-    (batch number, global index) keys for `MultiTaskRows`."""
-
-    def __init__(self, lengths: dict[str, list[int]], offsets: dict[str, int], batch_size: int,
-                 probabilities: dict[str, float], seed: int, num_batches: int,
-                 group_by_length: bool = True):
-        self.lengths, self.offsets = lengths, offsets
-        self.batch_size, self.probabilities = batch_size, probabilities
-        self.seed, self.num_batches, self.group = seed, num_batches, group_by_length
-
-    def __len__(self) -> int:
-        return self.num_batches
-
-    def __iter__(self):
-        from xstilts.engine.samplers import TaskSampler
-
-        sampler = TaskSampler(self.probabilities, seed=self.seed)
-        names = sorted(self.lengths)
-        rngs = {n: np.random.default_rng([self.seed, i]) for i, n in enumerate(names)}
-        streams: dict[str, list[list[int]]] = {n: [] for n in names}
-        for draw in range(self.num_batches):
-            task = sampler.sample()
-            if not streams[task]:
-                streams[task] = length_grouped_batches(self.lengths[task], self.batch_size,
-                                                       rngs[task], self.group)[::-1]
-            batch = streams[task].pop()
-            yield [(draw, self.offsets[task] + i) for i in batch]
-
-
-# ------------------------------------------------------------------ trainer
-def _trainer_class() -> Any:
-    import torch
-    from transformers import Trainer, TrainerCallback
-
-    class XTrainer(Trainer):
-        """Trainer with a NaN guard, a custom multi-task dataloader, task-metric eval and
-        exact resume from any step."""
-
-        def __init__(self, *args: Any, batch_sampler: Any = None, dev: dict | None = None,
-                     inject_nan_at: int | None = None, task_name: str = "",
-                     adversarial: Any = None, clean_tasks: tuple[str, ...] = (),
-                     **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            self.model_accepts_loss_kwargs = False  # HF heads ignore num_items_in_batch
-            self.xs_batch_sampler = batch_sampler
-            self.xs_dev = dev
-            self.xs_inject_nan_at = inject_nan_at
-            self.xs_task_name = task_name
-            self.xs_adversarial = adversarial  # an AdversarialConfig, or None: clean training
-            self.xs_clean_tasks = set(clean_tasks)  # tasks never perturbed (MLM)
-            self.xs_last_eval: dict[str, float] = {}
-            self.xs_epoch_rng: dict[str, Any] | None = None  # this epoch's order: its RNG state
-            self.xs_replay: dict[str, Any] | None = None  # the same, read from a checkpoint
-            self.xs_finished = False  # resumed from a checkpoint where training had stopped
-            self.xs_task_seen: str | None = None  # the task of the last batch (multi-task)
-
-        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-            """Exact resume in the middle of an epoch after the first: the length-grouped
-            sampler draws each epoch's order from the global torch RNG when the epoch starts,
-            and a resumed Trainer restores that RNG only at epoch boundaries. The RNG state the
-            current epoch's order came from is saved with each checkpoint (EPOCH_ORDER) and,
-            when resuming within that epoch, the order is drawn from it again."""
-            from transformers.trainer_pt_utils import LengthGroupedSampler
-
-            inner = super()._get_train_sampler(train_dataset)
-            return EpochOrder(inner, self) if isinstance(inner, LengthGroupedSampler) else inner
-
-        def xs_epoch_order(self, inner: Any) -> list[int]:
-            import base64
-
-            epoch = math.floor((self.state.epoch or 0) + 1e-9)  # k.3 mid-epoch k; k.0 at start
-            replay, self.xs_replay = self.xs_replay, None
-            if not replay or replay["epoch"] != epoch:  # a new epoch (or resumed at its start)
-                rng = torch.random.get_rng_state()
-                self.xs_epoch_rng = {"epoch": epoch,
-                                     "rng": base64.b64encode(rng.numpy().tobytes()).decode()}
-                return list(inner)
-            # Resumed within the epoch: its order again (Trainer then restores the
-            # checkpoint's RNG state before the next step).
-            self.xs_epoch_rng = replay
-            torch.random.set_rng_state(torch.frombuffer(
-                bytearray(base64.b64decode(replay["rng"])), dtype=torch.uint8))
-            return list(inner)
-
-        def _save_checkpoint(self, model: Any, trial: Any) -> None:
-            from xstilts.io.atomic import write_atomic
-
-            folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
-            if self.xs_epoch_rng is not None:
-                write_atomic(folder / EPOCH_ORDER, json.dumps(self.xs_epoch_rng))
-            super()._save_checkpoint(model, trial)
-            if folder.is_dir():
-                checkpoints.seal(folder)  # complete: what a resume may use
-
-        def _run_epoch(self, *args: Any, **kwargs: Any) -> Any:
-            # Resumed from the final checkpoint: no further step (Trainer would run one more
-            # when the epochs are fractional: "step 13/12", and go on after an early stop).
-            if self.state.global_step >= self.state.max_steps > 0 or self.xs_finished:
-                self.control.should_training_stop = True
-                return None
-            return super()._run_epoch(*args, **kwargs)
-
-        def get_train_dataloader(self) -> Any:
-            if self.xs_batch_sampler is None:
-                return super().get_train_dataloader()
-            from torch.utils.data import DataLoader
-
-            loader = DataLoader(self.train_dataset, batch_sampler=self.xs_batch_sampler,
-                                collate_fn=self.data_collator, num_workers=0)
-            return self.accelerator.prepare(loader)
-
-        def training_step(self, model: Any, inputs: dict, num_items_in_batch: Any = None) -> Any:
-            adv = self.xs_adversarial
-            if adv is None or not adv.active \
-                    or inputs.get("task_name", self.xs_task_name) in self.xs_clean_tasks:
-                return super().training_step(model, inputs, num_items_in_batch)
-            from xstilts.engine import adversarial
-
-            return adversarial.training_step(self, model, inputs, num_items_in_batch, adv)
-
-        def compute_loss(self, model: Any, inputs: dict, return_outputs: bool = False,
-                         num_items_in_batch: Any = None) -> Any:
-            task = inputs.get("task_name", self.xs_task_name)
-            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            loss = result[0] if return_outputs else result
-            step = self.state.global_step + 1
-            if model.training and self.xs_inject_nan_at == step:
-                loss = loss * float("nan")
-                result = (loss, result[1]) if return_outputs else loss
-            self.xs_task_seen = task
-            return result
-
-        def _maybe_log_save_evaluate(self, tr_loss: Any, grad_norm: Any, *args: Any,
-                                     **kwargs: Any) -> None:
-            """The NaN guard, on the loss accumulated since the last log (one host sync per
-            logging, saving or evaluation step, none per micro-batch): a non-finite loss
-            stops training before it is logged or checkpointed."""
-            control = self.control
-            if control.should_log or control.should_save or control.should_evaluate:
-                check_finite(tr_loss, grad_norm, self._globalstep_last_logged + 1,
-                             self.state.global_step, self.xs_task_seen or self.xs_task_name,
-                             self.args.output_dir)
-            super()._maybe_log_save_evaluate(tr_loss, grad_norm, *args, **kwargs)
-
-        def evaluate(self, eval_dataset: Any = None, ignore_keys: Any = None,
-                     metric_key_prefix: str = "eval") -> dict[str, float]:
-            if self.xs_dev is None:
-                return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
-            from xstilts.engine.predict import dev_score, eval_features, predict_with_model
-
-            dev = self.xs_dev
-            model = self.model
-            if hasattr(model, "heads"):
-                model = model.heads[dev["name"]]
-            if dev.get("features") is None:
-                dev["features"] = eval_features(dev["spec"], model, self.processing_class,
-                                                dev["data"], dev["hparams"])
-            preds = predict_with_model(dev["spec"], model, self.processing_class, dev["data"],
-                                       dev["hparams"], features=dev["features"])
-            score = dev_score(dev["spec"], dev["data"], preds)
-            metrics = {f"{metric_key_prefix}_score": score}
-            self.xs_last_eval = metrics
-            self.log(metrics)
-            self.control = self.callback_handler.on_evaluate(self.args, self.state,
-                                                             self.control, metrics)
-            return metrics
-
-    class EpochOrder(torch.utils.data.Sampler):
-        """Wraps Trainer's length-grouped sampler; see XTrainer._get_train_sampler."""
-
-        def __init__(self, inner: Any, trainer: Any):
-            self.inner, self.trainer = inner, trainer
-
-        def __len__(self) -> int:
-            return len(self.inner)
-
-        def __iter__(self):
-            return iter(self.trainer.xs_epoch_order(self.inner))
-
-    class EndOfTraining(TrainerCallback):
-        """Evaluate at the last step too (so the final model can be the best); save a last
-        resumable checkpoint only when `save` (keep_checkpoints: the output is written next,
-        and the scratch dir would be emptied right after it otherwise)."""
-
-        def __init__(self, save: bool = False):
-            self.save = save
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-            if state.global_step >= state.max_steps:
-                if args.eval_strategy != "no":
-                    control.should_evaluate = True
-                control.should_save = control.should_save or self.save
-            return control
-
-    class LossLog(TrainerCallback):
-        """Loss lines with ETA in the log (the tqdm bar is off when stderr is not a tty)."""
-
-        def __init__(self) -> None:
-            self.start = time.time()
-            self.first_step: int | None = None
-
-        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            self.start = time.time()
-            self.first_step = state.global_step
-
-        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
-                   **kw: Any) -> None:
-            if not logs or "loss" not in logs:
-                if logs and "eval_score" in logs:
-                    log.info("step %d/%d dev score %.4f", state.global_step, state.max_steps,
-                             logs["eval_score"])
-                return
-            done = state.global_step - (self.first_step or 0)
-            elapsed = time.time() - self.start
-            eta = elapsed / done * (state.max_steps - state.global_step) if done else float("nan")
-            log.info("step %d/%d loss %.4f lr %.3g elapsed %.0fs eta %.0fs", state.global_step,
-                     state.max_steps, logs["loss"], logs.get("learning_rate", float("nan")),
-                     elapsed, eta)
-
-    class Budget(TrainerCallback):
-        """Stop (saving a checkpoint, logging the loss) once `budget` is used up."""
-
-        def __init__(self, budget: TimeBudget):
-            self.budget = budget
-            self.stopped_at: int | None = None
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> Any:
-            if state.global_step < state.max_steps and self.budget.exhausted():
-                # The loss log makes the resumed run's logged losses (and train_loss) exact.
-                control.should_log = control.should_save = True
-                control.should_training_stop = True
-                self.stopped_at = state.global_step
-            return control
-
-    class Kill(TrainerCallback):
-        """Test hook: raise before step `at` + 1 (after checkpoint `at` was written)."""
-
-        def __init__(self, at: int):
-            self.at = at
-
-        def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            if state.global_step >= self.at:
-                raise SimulatedKill(f"simulated kill at step {state.global_step}")
-
-    return XTrainer, EndOfTraining, LossLog, Kill, Budget
-
-
 # ------------------------------------------------------------------ helpers
-def check_finite(tr_loss: Any, grad_norm: Any, first: int, last: int, task: str,
-                 scratch: str) -> None:
-    """Raise `NonFiniteLossError` if the accumulated training loss (or the last gradient
-    norm) of steps `first`..`last` is NaN or infinite (one host sync)."""
-    import torch
-
-    values = [tr_loss.detach().reshape(-1)] if torch.is_tensor(tr_loss) else []
-    if torch.is_tensor(grad_norm):
-        values.append(grad_norm.detach().reshape(-1).to(values[0].device if values else "cpu"))
-    if not values or bool(torch.isfinite(torch.cat([v.float() for v in values])).all()):
-        return
-    span = f"step {last}" if first >= last else f"steps {first}-{last}"
-    raise NonFiniteLossError(
-        f"non-finite training loss ({float(tr_loss)}) in {span} (task '{task}'); training "
-        f"stopped. Lower the learning rate or check the data. Checkpoints so far are kept "
-        f"in {scratch}")
-
-
-def checkpoint_callbacks(hp: dict[str, Any], scratch: Path, dev: bool) -> list[Any]:
-    """The checkpointing callbacks (see `engine.cadence`): a resumable checkpoint every
-    `save_every_minutes` (else every `save_every` steps) and, with dev evaluation, the best
-    weights and early stopping after `early_stopping_patience` evaluations."""
-    from xstilts.engine.cadence import BestWeights, Cadence
-
-    minutes = hp.get("save_every_minutes")
-    out: list[Any] = [Cadence(float(minutes) if minutes else None, int(hp["save_every"]))]
-    if dev:
-        patience = hp.get("early_stopping_patience")
-        out.append(BestWeights(str(scratch), int(patience) if patience else None,
-                               save_on_stop=bool(hp.get("keep_checkpoints"))))
-    return out
-
-
 def _fingerprint(tasks: list[TrainTask], encoder_path: str, hparams: dict, seed: int,
                  sampler: dict | None, eval_task: TrainTask | None,
                  adversarial: dict | None = None) -> dict[str, Any]:
@@ -785,7 +342,6 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         train_sampling_strategy="group_by_length" if hp["group_by_length"] else "random",
         optim=hp["optim"],
     )
-    XTrainer, EndOfTraining, LossLog, Kill, Budget = _trainer_class()
     callbacks: list[Any] = [EndOfTraining(save=bool(hp["keep_checkpoints"])), LossLog(),
                             *checkpoint_callbacks(hp, scratch, bool(dev))]
     budget = Budget(time_budget) if time_budget is not None else None

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from xstilts.grid import config as cfg
 from xstilts.grid import paths as grid
+from xstilts.grid.layers import retrieval_layer_for
 
 PEAK_FLOPS = 312e12
 MFU = 0.10
@@ -192,8 +193,6 @@ def stage_totals(config: dict, mfu: float = MFU) -> dict[str, Stage]:
             hp = cfg.hparams(config, "target", target)
             size = _size(registry, target)
             if registry[target].format == "retrieval":
-                from xstilts.engine.retrieval import retrieval_layer_for
-
                 layer = retrieval_layer_for(entry, model.layers,
                                             (config.get("retrieval") or {}).get("layer"))
                 st = stages["retrieve"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.schema import DataError
+from xstilts.io.errors import DataError
 
 RUN_KEYS = ("model", "intermediate", "seed", "target")
 
@@ -39,3 +40,26 @@ def check_run_header(raw: dict[str, Any], path: str | Path, keys: tuple[str, ...
     if raw["task_metric"] not in metrics:
         raise DataError(f"{path}: key 'task_metric' is {raw['task_metric']!r}, "
                         f"not one of {metrics}")
+
+
+RUN_KEY = ("model", "intermediate", "seed", "target")
+
+
+def run_rows(files: Sequence[Path], read_one: Callable[[Path], list[dict[str, Any]]],
+             on_empty: Callable[[Path], None] | None = None) -> list[dict[str, Any]]:
+    """The rows of per-run result files (`read_one(path)`: a run's rows, each with RUN_KEY's
+    fields); a run found in two files raises DataError naming both."""
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple, Path] = {}
+    for path in files:
+        one = read_one(Path(path))
+        if not one:
+            if on_empty is not None:
+                on_empty(Path(path))
+            continue
+        key = tuple(one[0][k] for k in RUN_KEY)
+        if key in seen:
+            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
+        seen[key] = Path(path)
+        rows.extend(one)
+    return rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from xstilts.data.schema import DataError
+from xstilts.io.errors import DataError
 from xstilts.metrics.classification import accuracy
 
 

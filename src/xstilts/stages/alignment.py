@@ -14,11 +14,11 @@ with no variance) are null.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import xstilts.perturb
 from xstilts.stages.common import log, setup, source_of, write_json
 from xstilts.studies.alignment.measure import METRICS, Perturb
 
@@ -30,16 +30,6 @@ def perturbation_name(op: str, severity: Any) -> str:
     return f"{op}-{severity}"
 
 
-def _perturb_module() -> Any | None:
-    try:
-        import xstilts.perturb as module
-    except ModuleNotFoundError as err:
-        if err.name not in ("xstilts.perturb", "xstilts"):
-            raise
-        return None
-    return module
-
-
 def perturb_functions(specs: Sequence[Mapping[str, Any]], source: Mapping[str, Any], seed: int,
                       task: str = "tatoeba", tokenizer_dir: str | None = None,
                       module: Any | None = None) -> dict[str, Perturb]:
@@ -47,32 +37,24 @@ def perturb_functions(specs: Sequence[Mapping[str, Any]], source: Mapping[str, A
 
     Each text is perturbed with key (seed, task, lang, id, op), as the perturb stage does for
     the task's test sets; a callable returns None for a language where the op does not apply.
-    Without the perturb module every perturbation is skipped with a warning ({} returned).
     """
     if not specs:
         return {}
-    module = module if module is not None else _perturb_module()
-    if module is None:
-        log.warning("alignment: xstilts.perturb is not available; skipping perturbations %s",
-                    [perturbation_name(s.get("op"), s.get("severity")) for s in specs])
-        return {}
-    ops = tuple(getattr(module, "OPERATIONS", ()))
+    module = module if module is not None else xstilts.perturb
+    ops = tuple(module.OPERATIONS)
     contexts: dict[str, Any] = {}
-
-    build = module.PerturbContext.build
-    takes_texts = "texts" in inspect.signature(build).parameters
 
     def context(lang: str, texts: list[str]) -> Any:
         if lang not in contexts:  # the texts fill the alphabet where no MLM text exists
-            extra = {"texts": list(texts)} if takes_texts else {}
-            contexts[lang] = build(lang, dict(source), tokenizer_dir=tokenizer_dir, **extra)
+            contexts[lang] = module.PerturbContext.build(lang, dict(source),
+                                                         tokenizer_dir=tokenizer_dir,
+                                                         texts=list(texts))
         return contexts[lang]
 
     def make(op: str, severity: Any) -> Perturb:
         def perturb(texts: list[str], ids: list[str], lang: str) -> list[str] | None:
             ctx = context(lang, texts)
-            applicable = getattr(module, "applicable", None)
-            if applicable is not None and not applicable(op, ctx, "retrieval"):
+            if not module.applicable(op, ctx, "retrieval"):
                 return None
             return [module.perturb_text(text, op, severity, ctx, (seed, task, lang, i, op))
                     for text, i in zip(texts, ids, strict=True)]
@@ -106,7 +88,8 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
     """Run the stage; `perturbations` (name -> callable) replaces spec["perturbations"]."""
     threads = int(spec.get("threads", 1))
     setup(threads)
-    from xstilts.engine.retrieval import default_layer, load_encoder
+    from xstilts.engine.retrieval import load_retrieval_encoder
+    from xstilts.grid.layers import default_layer
     from xstilts.studies.alignment.measure import alignment_metrics, pairs_split, parallel_pairs
     from xstilts.tasks.registry import get_task
 
@@ -127,7 +110,7 @@ def run(spec: dict, perturbations: Mapping[str, Perturb] | None = None) -> dict[
                                           int(spec.get("seed", 0)), task,
                                           tokenizer_dir=str(spec.get("tokenizer")
                                                             or spec["encoder"]))
-    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
+    encoder = load_retrieval_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     results = alignment_metrics(pairs, encoder, perturbations,
                                 max_length=int(spec.get("max_length", DEFAULT_MAX_LENGTH)),
                                 threads=threads, log=log.info)

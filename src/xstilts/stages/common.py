@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from xstilts.io.atomic import atomic_dir, write_json  # noqa: F401  (the stages' writers)
@@ -34,18 +33,3 @@ def source_of(spec: dict) -> dict[str, Any]:
     if bench.get("gold_path"):
         source["gold_path"] = bench["gold_path"]
     return source
-
-
-def benchmark_languages(source: dict) -> list[str]:
-    """Every language of the synthetic benchmark (from its languages.csv)."""
-    from xstilts.data.languages import read_language_table
-
-    table = read_language_table(Path(source["path"]) / "languages.csv")
-    return [str(lang) for lang in table["lang"]]
-
-
-def languages_of(task: TaskSpec, source: dict) -> list[str]:
-    """Evaluation languages: XTREME's lists on real data, every language on mini-XTREME."""
-    if source["kind"] == "synthetic":
-        return benchmark_languages(source)
-    return list(task.languages)

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from xstilts.data.languages import languages_of
 from xstilts.io.provenance import collect as collect_provenance
 from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import (
-    languages_of,
     log,
     setup,
     source_of,

@@ -15,9 +15,8 @@ import hashlib
 import math
 from pathlib import Path
 
+from xstilts.data.languages import languages_of, source_languages
 from xstilts.stages.common import (
-    benchmark_languages,
-    languages_of,
     log,
     setup,
     source_of,
@@ -131,7 +130,7 @@ def target_languages(spec: dict) -> list[str]:
     """Languages of the configured targets (for +MLM and translated data)."""
     source = source_of(spec)
     if source["kind"] == "synthetic":
-        return benchmark_languages(source)
+        return source_languages(source)
     langs: set[str] = set()
     for target in spec["targets"]:
         langs.update(languages_of(task_of(spec, target), source))

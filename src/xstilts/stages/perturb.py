@@ -27,9 +27,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from xstilts.data.languages import languages_of
 from xstilts.grid.config import ConfigError
 from xstilts.perturb import OPERATIONS, PerturbContext, applicable, perturb_records
-from xstilts.stages.common import atomic_dir, languages_of, log, source_of, task_of, write_json
+from xstilts.stages.common import atomic_dir, log, source_of, task_of, write_json
 from xstilts.tasks.registry import TaskSpec
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstilts.data.languages import source_languages
 from xstilts.stages.common import (
     atomic_dir,
-    benchmark_languages,
     log,
     setup,
     source_of,
@@ -28,7 +28,7 @@ def _corpus(spec: dict, split: str = "train"):
 
     source = source_of(spec)
     mlm = task_of(spec, "mlm")
-    parts = [load_split(mlm, split, lang, source) for lang in benchmark_languages(source)]
+    parts = [load_split(mlm, split, lang, source) for lang in source_languages(source)]
     return concatenate_datasets(parts)
 
 
@@ -39,7 +39,7 @@ def _retrieval_texts(spec: dict) -> set[str]:
     source, texts = source_of(spec), set()
     for name, splits in (("tatoeba", ("test",)), ("bucc2018", ("validation", "test"))):
         task = task_of(spec, name)
-        for lang in benchmark_languages(source):
+        for lang in source_languages(source):
             if lang == "en":
                 continue
             for split in splits:
@@ -61,7 +61,7 @@ def _cross_lingual_corpus(spec: dict, objectives: dict, sep: str = "</s>") -> li
     if source["kind"] != "synthetic":
         raise ValueError("models.<model>.objectives: TLM and code-switching need the synthetic "
                          "benchmark's parallel data (parallel/<lang>.tsv)")
-    pairs = [pair for lang in benchmark_languages(source) if lang != "en"
+    pairs = [pair for lang in source_languages(source) if lang != "en"
              for pair in read_parallel(source["path"], lang)]
     return cross_lingual_texts(pairs, bool(objectives.get("tlm")),
                                float(objectives.get("code_switch", 0.0)),

@@ -17,11 +17,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from xstilts.data.languages import languages_of
 from xstilts.data.schema import DataError
 from xstilts.data.withheld import reported_split
 from xstilts.io.provenance import collect as collect_provenance
 from xstilts.io.provenance import format_metrics
-from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+from xstilts.stages.common import log, setup, source_of, task_of, write_json
 
 
 def mining_source_error(task, source: dict) -> str | None:
@@ -81,7 +82,8 @@ def _retrieve_per_language(task, by_lang: dict, encoder, layer: int, settings: d
 def run(spec: dict) -> None:
     setup(spec["threads"])
     from xstilts.analysis.submission import write_predictions
-    from xstilts.engine.retrieval import bucc_report_split, load_encoder, retrieval_layer_for
+    from xstilts.engine.retrieval import bucc_report_split, load_retrieval_encoder
+    from xstilts.grid.layers import retrieval_layer_for
 
     source = source_of(spec)
     task = task_of(spec, spec["target"])
@@ -89,7 +91,7 @@ def run(spec: dict) -> None:
     if problem:
         raise DataError(problem)
     settings = spec["retrieval"]
-    encoder = load_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
+    encoder = load_retrieval_encoder(spec["encoder"], spec.get("device"), spec.get("precision"))
     layer = retrieval_layer_for(spec.get("model") or {}, encoder.num_layers, settings.get("layer"))
     inputs = _inputs(task, source)
     # BUCC: one reported split for every language: `benchmark.eval_split` when it is set for

@@ -12,39 +12,21 @@ Output JSON: `{ids..., "target", "task_metric", "perturb_seed", "clean": {lang: 
 
 from __future__ import annotations
 
-import importlib
 import math
 from pathlib import Path
 from typing import Any
 
+from xstilts.data.languages import languages_of
 from xstilts.data.schema import DataError
 from xstilts.io.jsonio import read_json_object
 from xstilts.io.provenance import format_metrics
-from xstilts.stages.common import languages_of, log, setup, source_of, task_of, write_json
+from xstilts.stages.common import log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
+from xstilts.stages.perturb import perturbed_source
 from xstilts.tasks.registry import TaskSpec
 
 MANIFEST_KEYS = ("target", "seed", "sets")
 SET_KEYS = ("op", "severity", "path", "languages")
-
-
-def _fallback_perturbed_source(set_path: str | Path, base_source: dict) -> dict[str, Any]:
-    """A perturbed set written by `write_canonical` is a mini-XTREME-shaped folder."""
-    return {"kind": "synthetic", "path": str(set_path), "ccg_path": base_source.get("ccg_path")}
-
-
-def perturbed_source(set_path: str | Path, base_source: dict) -> dict[str, Any]:
-    """The perturb stage's source dict of one set (a local fallback while it is absent)."""
-    try:
-        module = importlib.import_module("xstilts.stages.perturb")
-    except ModuleNotFoundError as err:
-        if err.name not in ("xstilts.stages.perturb", "xstilts.perturb"):
-            raise
-        module = None
-    shared = getattr(module, "perturbed_source", None)
-    if shared is None:
-        return _fallback_perturbed_source(set_path, base_source)
-    return shared(str(set_path), base_source)
 
 
 def _set_path(value: Any, manifest: Path, where: str) -> Path:

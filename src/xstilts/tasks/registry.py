@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import yaml
 
+from xstilts import metrics
+
 Format = Literal["classification", "multiple_choice", "qa", "tagging", "mlm", "retrieval"]
 Role = Literal["intermediate", "target", "pretrain"]
 
@@ -22,15 +24,6 @@ FORMATS: tuple[str, ...] = (
     "retrieval",
 )
 ROLES: tuple[str, ...] = ("intermediate", "target", "pretrain")
-METRICS: tuple[str, ...] = (
-    "accuracy",
-    "seqeval_f1",
-    "squad",
-    "mlqa",
-    "bucc_f1",
-    "retrieval_accuracy",
-    "mlm_loss",
-)
 XTREME_GROUPS: dict[str, tuple[str, ...]] = {
     "classification": ("pawsx", "xnli"),
     "tagging": ("udpos", "panx"),
@@ -132,8 +125,9 @@ def _build(name: str, entry: dict[str, Any], origin: str) -> TaskSpec:
         raise RegistryError(f"{where}: format '{entry['format']}' not one of {FORMATS}")
     if entry["role"] not in ROLES:
         raise RegistryError(f"{where}: role '{entry['role']}' not one of {ROLES}")
-    if entry["metric"] not in METRICS:
-        raise RegistryError(f"{where}: metric '{entry['metric']}' not one of {METRICS}")
+    if entry["metric"] not in metrics.METRICS:
+        raise RegistryError(f"{where}: metric '{entry['metric']}' not one of "
+                            f"{tuple(metrics.METRICS)}")
     if entry["format"] == "multiple_choice" and not isinstance(entry.get("num_choices"), int):
         raise RegistryError(f"{where}: multiple_choice needs an integer 'num_choices'")
     for key in LANGUAGE_KEYS:

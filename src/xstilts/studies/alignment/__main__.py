@@ -2,6 +2,6 @@
 
 import sys
 
-from xstilts.studies.alignment.figures import main
+from xstilts.studies.alignment.report import main
 
 sys.exit(main())

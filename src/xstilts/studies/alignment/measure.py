@@ -184,12 +184,12 @@ def alignment_metrics(
 
     English sides are embedded once per language; each perturbation re-embeds only the
     language-L side. A perturbation returning None (not applicable to the language) is left
-    out for that language. The encoder runs on its device and precision (`load_encoder`), in
-    length-sorted batches (`batch_size` as in `embed_all_layers`).
+    out for that language. The encoder runs on its device and precision
+    (`load_retrieval_encoder`), in length-sorted batches (`batch_size` as in `embed_all_layers`).
     """
-    from xstilts.engine.retrieval import embed_all_layers, load_encoder
+    from xstilts.engine.retrieval import embed_all_layers, load_retrieval_encoder
 
-    enc = load_encoder(encoder)
+    enc = load_retrieval_encoder(encoder)
 
     def vectors(texts: Sequence[str]) -> np.ndarray:
         return embed_all_layers(list(texts), enc, max_length=max_length, batch_size=batch_size,
@@ -246,9 +246,9 @@ def parallel_pairs(source: Mapping[str, Any], task: str = "tatoeba",
     `load_split` source dict; languages default to the task's (every non-English language on
     mini-XTREME).
     """
+    from xstilts.data.languages import languages_of
     from xstilts.data.load import load_split
     from xstilts.data.schema import DataError
-    from xstilts.stages.common import languages_of
     from xstilts.tasks.registry import get_task
 
     spec = get_task(task, dict(tasks or {}))

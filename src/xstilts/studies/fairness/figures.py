@@ -13,10 +13,10 @@ from matplotlib import rc_context
 
 from xstilts.analysis.figures import (
     RC,
-    _new_figure,
-    _style,
     distinct_colors,
     diverging_heatmap,
+    figure_style,
+    new_figure,
     save_figure,
 )
 from xstilts.analysis.scores import AVG
@@ -58,8 +58,8 @@ def family_improvement_bars(improvement: pd.DataFrame, stem: Path, target: str =
     colors = distinct_colors(len(labels))
     width = 0.8 / len(labels)
     x = np.arange(len(fams))
-    with rc_context(RC), _style():
-        fig = _new_figure(min(max(5.0, 0.35 * len(fams) * max(1, len(labels) / 2) + 2.5), 30),
+    with rc_context(RC), figure_style():
+        fig = new_figure(min(max(5.0, 0.35 * len(fams) * max(1, len(labels) / 2) + 2.5), 30),
                           4.0)
         ax = fig.add_subplot()
         for k, label in enumerate(labels):
@@ -100,8 +100,8 @@ def family_improvement_heatmap(improvement: pd.DataFrame, stem: Path, target: st
             d = delta.iat[i, j]
             star = "*" if _significant(lo.iat[i, j], hi.iat[i, j]) else ""
             annot[i, j] = "" if math.isnan(d) else fmt_num(d, 1, signed=True) + star
-    with rc_context(RC), _style():
-        fig = _new_figure(1.5 + 0.9 * len(cols), 1.8 + 0.45 * len(rows))
+    with rc_context(RC), figure_style():
+        fig = new_figure(1.5 + 0.9 * len(cols), 1.8 + 0.45 * len(rows))
         ax = fig.add_subplot()
         vmax = diverging_heatmap(ax, delta.astype(float), annot, "improvement (points)")
         ax.set_xlabel("language family")

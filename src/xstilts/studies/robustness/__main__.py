@@ -2,6 +2,6 @@
 
 import sys
 
-from xstilts.studies.robustness.tables import main
+from xstilts.studies.robustness.report import main
 
 sys.exit(main())

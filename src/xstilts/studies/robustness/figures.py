@@ -23,20 +23,20 @@ from matplotlib import rc_context
 from xstilts.analysis.figures import (
     MARKERS,
     RC,
-    _new_figure,
-    _style,
     distinct_colors,
+    figure_style,
+    new_figure,
     ordered_labels,
     row_labels,
     save_figure,
     seed_note,
 )
+from xstilts.analysis.tables import read_tidy
 from xstilts.studies.robustness.tables import (
     ALL_OPS,
     RUN,
     collect,
     op_order,
-    read_tidy,
     run_averages,
 )
 
@@ -83,8 +83,8 @@ def severity_plot(frame: pd.DataFrame, stem: Path, ops: Sequence[str] | None = N
     markers = {label: MARKERS[k % len(MARKERS)] for k, label in enumerate(order)}
     ncols = min(3, len(ops))
     nrows = math.ceil(len(ops) / ncols)
-    with rc_context(RC), _style():
-        fig = _new_figure(1.0 + 3.4 * ncols, 0.6 + 2.8 * nrows)
+    with rc_context(RC), figure_style():
+        fig = new_figure(1.0 + 3.4 * ncols, 0.6 + 2.8 * nrows)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
         span = float(curves["severity"].max()) or 1.0
         dodge = {label: 0.012 * span * (k - (len(order) - 1) / 2) for k, label in

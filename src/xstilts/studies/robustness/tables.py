@@ -24,30 +24,20 @@ difference means adversarial training made the model more robust.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from xstilts.analysis.scores import language_score, recipe_order, target_order
-from xstilts.analysis.tables import (
-    MISSING,
-    fmt_mean_sd,
-    fmt_num,
-    to_latex,
-    to_markdown,
-    write_atomic,
-)
+from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
-from xstilts.io.jsonio import check_run_header, read_json_object
-from xstilts.tasks.registry import METRICS
+from xstilts.io.atomic import write_atomic
+from xstilts.io.jsonio import check_run_header, read_json_object, run_rows
+from xstilts.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +77,10 @@ def _with_score(metric: str, scores: dict[str, float], where: str) -> dict[str, 
 def read_one(path: Path) -> list[dict[str, Any]]:
     """Tidy rows of one robustness JSON file."""
     raw = read_json_object(path, "robustness file")
-    check_run_header(raw, path, KEYS, METRICS)
+    check_run_header(raw, path, KEYS, tuple(METRICS))
     metric = raw["task_metric"]
     if metric not in METRICS:
-        raise DataError(f"{path}: key 'task_metric' is {metric!r}, not one of {METRICS}")
+        raise DataError(f"{path}: key 'task_metric' is {metric!r}, not one of {tuple(METRICS)}")
     if not isinstance(raw["clean"], dict) or not raw["clean"]:
         raise DataError(f"{path}: key 'clean' must be a non-empty object of languages")
     clean = {lang: _with_score(metric, _metrics(v, f"{path}: clean.{lang}"),
@@ -127,18 +117,7 @@ def collect(files: Sequence[Path]) -> pd.DataFrame:
     """Tidy robustness frame (COLUMNS) of robustness JSON files."""
     if not files:
         raise ValueError("no robustness files given")
-    rows: list[dict[str, Any]] = []
-    seen: dict[tuple, Path] = {}
-    for path in files:
-        one = read_one(Path(path))
-        if not one:
-            log.warning("%s: no perturbed set scores", path)
-            continue
-        key = tuple(one[0][k] for k in ("model", "intermediate", "seed", "target"))
-        if key in seen:
-            raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
-        seen[key] = Path(path)
-        rows.extend(one)
+    rows = run_rows(files, read_one, lambda path: log.warning("%s: no perturbed set scores", path))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["seed"] = frame["seed"].astype("int64")
     for col in ("severity", "value", "clean", "drop"):
@@ -149,12 +128,6 @@ def collect(files: Sequence[Path]) -> pd.DataFrame:
 def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
     keys = ["model", "intermediate", "seed", "target", "language", "op", "severity", "metric"]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)[COLUMNS]
-
-
-def read_tidy(path: Path) -> pd.DataFrame:
-    """The tidy frame as written by `write_robustness_tables` (robustness_tidy.csv)."""
-    text = {c: str for c in ("model", "intermediate", "target", "language", "op", "metric")}
-    return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
 
 
 # ---------------------------------------------------------------------------- averages
@@ -368,68 +341,3 @@ def write_robustness_tables(frame: pd.DataFrame, out_dir: Path,
                    "perturbed score and drop; a negative Δdrop means more robust. " + AVG_NOTE)
         written += _write_formats(out_dir / "adversarial", adv, disp, num, caption)
     return written
-
-
-def pairs_from_config(path: Path) -> dict[str, str]:
-    """Adversarial pairs of the recipes of a config file."""
-    from xstilts.grid.config import recipes
-
-    try:
-        config = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise DataError(f"{path}: cannot read config: {err}") from err
-    return adversarial_pairs(recipes(config))
-
-
-def _recipes_arg(text: str) -> dict[str, dict]:
-    try:
-        recipes = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(f"--recipes is not valid JSON: {err}") from err
-    if not isinstance(recipes, dict) or not all(isinstance(r, dict) for r in recipes.values()):
-        raise DataError("--recipes must be a JSON object {recipe: {tasks, ...}}")
-    return recipes
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.robustness",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", "--tables", dest="out", required=True, type=Path,
-                        help="output folder of the tables")
-    parser.add_argument("--figures", type=Path, default=None,
-                        help="also write the figures (xstilts.studies.robustness.figures) here")
-    parser.add_argument("--baseline", default="none", help="recipe listed first")
-    pairs_from = parser.add_mutually_exclusive_group()
-    pairs_from.add_argument("--config", type=Path, default=None,
-                            help="config file whose recipes give the adversarial/clean pairs")
-    pairs_from.add_argument("--recipes", default=None,
-                            help="the recipes as JSON ({name: {tasks, adversarial, ...}}, as "
-                                 "xstilts.grid.config.recipes returns them)")
-    parser.add_argument("files", nargs="+", type=Path, help="robustness JSON files")
-    args = parser.parse_args(argv)
-    from xstilts.io.provenance import start_tool_log
-
-    start_tool_log("robustness_tables")
-    try:
-        if args.config:
-            pairs = pairs_from_config(args.config)
-        else:
-            pairs = adversarial_pairs(_recipes_arg(args.recipes)) if args.recipes else {}
-        frame = collect(args.files)
-    except DataError as err:
-        print(f"xstilts.studies.robustness.tables: error: {err}", file=sys.stderr)
-        return 1
-    written = write_robustness_tables(frame, args.out, pairs, args.baseline)
-    if args.figures is not None:
-        from xstilts.studies.robustness.figures import make_robustness_figures
-
-        args.figures.mkdir(parents=True, exist_ok=True)
-        written += make_robustness_figures(frame, args.figures, baseline=args.baseline)
-    for path in written:
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,23 +20,6 @@ XTREME_TASKS: tuple[str, ...] = BENCHMARK_TASKS["xtreme"]
 XTREME_R_TASKS: tuple[str, ...] = BENCHMARK_TASKS["xtreme_r"]
 # the 8 that xstilts implements (no LAReQA, no Mewsli-X)
 XTREME_R_IMPLEMENTED: tuple[str, ...] = tuple(benchmark_tasks("xtreme_r"))
-QA_METRICS: frozenset[str] = frozenset({"squad", "mlqa"})
-
-
-def task_score(metric_name: str, scores: Mapping[str, float]) -> float:
-    """One number per task: mean(EM, F1) for QA metrics, else F1 if present, else accuracy."""
-    if metric_name in QA_METRICS:
-        missing = {"exact_match", "f1"} - set(scores)
-        if missing:
-            raise ValueError(f"task_score({metric_name}): scores lack {sorted(missing)}")
-        return (scores["exact_match"] + scores["f1"]) / 2
-    if "f1" in scores:
-        return float(scores["f1"])
-    if "accuracy" in scores:
-        return float(scores["accuracy"])
-    raise ValueError(
-        f"task_score({metric_name}): scores have neither 'f1' nor 'accuracy': {sorted(scores)}"
-    )
 
 
 def xtreme_score(task_scores: Mapping[str, float]) -> float:

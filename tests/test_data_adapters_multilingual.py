@@ -1,4 +1,5 @@
-"""XCOPA (+ COPA), tweet_sentiment, SIB-200 and MasakhaNER: real-schema fixtures and round trips."""
+"""Adapters of the multilingual tasks XCOPA (+ COPA), tweet_sentiment, SIB-200 and MasakhaNER:
+real-schema fixtures and round trips."""
 
 from __future__ import annotations
 

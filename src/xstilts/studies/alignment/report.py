@@ -1,0 +1,120 @@
+"""Alignment tables and figures from the alignment stage's JSONs (the study's entry).
+
+    python -m xstilts.studies.alignment (--out DIR | --tables DIR --figures DIR)
+        [--tidy tidy.csv] [--baseline none] [--metric acc_centered] [--layer retrieval]
+        alignment.json...
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from xstilts.io.atomic import write_atomic
+from xstilts.studies.alignment.figures import gain_plot, layer_plot
+from xstilts.studies.alignment.tables import (
+    ALIGN_COLUMNS,
+    CLEAN,
+    METRIC_LABELS,
+    Layer,
+    alignment_change,
+    at_layer,
+    by_layer_wide,
+    change_vs_gain,
+    correlation_table,
+    layer_means,
+    read_alignment,
+    stability_table,
+    write_table,
+)
+
+
+def make_alignment_outputs(frame: pd.DataFrame, out_dir: Path,
+                           scores: pd.DataFrame | None = None, baseline: str = "none",
+                           metric: str = "acc_centered", layer: Layer = "retrieval",
+                           targets: Sequence[str] | None = None,
+                           figures_dir: Path | None = None) -> list[Path]:
+    """Write every alignment table (CSV + Markdown) to `out_dir` and figure (PNG + PDF) to
+    `figures_dir` (default `out_dir`)."""
+    out_dir = Path(out_dir)
+    fig_dir = Path(figures_dir) if figures_dir is not None else out_dir
+    written = [write_atomic(out_dir / "alignment_tidy.csv",
+                            frame[ALIGN_COLUMNS].to_csv(index=False, lineterminator="\n"))]
+    wide = by_layer_wide(layer_means(frame))
+    written += write_table(out_dir / "alignment_by_layer", wide,
+                            [c for c in wide.columns if c.startswith("L")])
+    stab = stability_table(frame, layer)
+    if not stab.empty:
+        written += write_table(out_dir / "alignment_stability", stab,
+                                ["clean", "perturbed", "delta"])
+    written += layer_plot(frame[frame["condition"] == CLEAN], fig_dir / "alignment_by_layer",
+                          baseline=baseline, title="Alignment of parallel pairs by layer "
+                          "(mean over languages)")
+    has_base = baseline in set(frame["intermediate"]) and frame["intermediate"].nunique() > 1
+    if not has_base:
+        return written
+    change = alignment_change(frame, baseline)
+    clean_change = change[change["condition"] == CLEAN]
+    per_lang = at_layer(clean_change, layer, value="change").pivot_table(
+        index=["model", "intermediate", "language"], columns="metric", values="change",
+        sort=True).reset_index()
+    written += write_table(out_dir / "alignment_change",
+                            per_lang, [c for c in per_lang.columns
+                                       if c not in ("model", "intermediate", "language")])
+    written += layer_plot(clean_change, fig_dir / "alignment_change_by_layer", value="change",
+                          baseline=baseline, zero_line=True,
+                          title=f"Alignment change vs '{baseline}' by layer "
+                                "(mean over languages)")
+    if scores is None:
+        return written
+    joined = change_vs_gain(frame, scores, metric, layer, CLEAN, baseline, targets)
+    if joined.empty:
+        return written
+    corr = correlation_table(joined)
+    written += write_table(out_dir / "alignment_vs_gain", joined, ["change", "gain"])
+    written += write_table(out_dir / "alignment_vs_gain_correlation", corr,
+                            ["pearson_r", "pearson_p", "spearman_rho", "spearman_p"], digits=3)
+    written += gain_plot(joined, corr, fig_dir / "alignment_vs_gain", metric, layer, baseline)
+    return written
+
+
+def _layer_arg(text: str) -> Layer:
+    return text if text in ("retrieval", "mean") else int(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.alignment",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder of tables and figures")
+    parser.add_argument("--tables", type=Path, default=None, help="tables folder (or --out)")
+    parser.add_argument("--figures", type=Path, default=None, help="figures folder (or --out)")
+    parser.add_argument("--tidy", "--scores", dest="scores", type=Path, default=None,
+                        help="the tidy scores table (tidy.csv of xstilts.analysis.scores)")
+    parser.add_argument("--baseline", default="none")
+    parser.add_argument("--metric", default="acc_centered", choices=sorted(METRIC_LABELS))
+    parser.add_argument("--layer", type=_layer_arg, default="retrieval",
+                        help="'retrieval' (default), 'mean' or a hidden_states index")
+    parser.add_argument("files", nargs="+", type=Path, help="alignment JSON files")
+    args = parser.parse_args(argv)
+    from xstilts.io.provenance import start_tool_log
+
+    start_tool_log("alignment_tables")
+    tables, figures = args.tables or args.out, args.figures or args.out
+    if tables is None or figures is None:
+        parser.error("give --out, or both --tables and --figures")
+    scores = None
+    if args.scores is not None:
+        from xstilts.analysis.tables import read_tidy
+
+        scores = read_tidy(args.scores)
+    frame = read_alignment(args.files)
+    for path in make_alignment_outputs(frame, tables, scores, args.baseline, args.metric,
+                                       args.layer, figures_dir=figures):
+        print(path)
+    return 0
+
