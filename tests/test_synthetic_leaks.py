@@ -101,3 +101,13 @@ def test_names_are_adapted_outside_the_cognate_family() -> None:
             continue
         same = [n for n in names if lang.name(n).lower() == n]
         assert not same, (lang.code, same)
+
+
+def test_group_capacity_and_oversized_groups() -> None:
+    from xstilts.data.synthetic import retrieval_records
+    from xstilts.data.synthetic.retrieval import CAPACITY, _candidates
+
+    assert {k: len(_candidates(0, 1, k)) for k in CAPACITY} == CAPACITY
+    with pytest.raises(ValueError, match="retrieval group of 1001 sentences"):
+        list(retrieval_records({"sizes": {"bucc2018": {"test": {"gold": 1,
+                                                                 "distractors": 500}}}}))

@@ -9,7 +9,8 @@ What it models
   written to `languages.csv`). They differ in
   - lexicon: each family's words are regular sound changes of a proto-lexicon (cognates); the
     "westic" family descends from English, the helic / sindic / taic families share no
-    vocabulary with English (only entity names, transliterated, and digits);
+    vocabulary with English (only digits; entity names are adapted to each language's
+    phonology and script, `languages.NAME_ADAPTATION`);
   - word order (SVO, SOV, VSO), adposition and adjective placement, articles (free, suffixed,
     none), case particles, tense/negation morphology (suffixes, prefixes, particles),
     wh-movement vs. in-situ questions with a question particle, zero copula;
@@ -22,7 +23,8 @@ What it models
   and without unanswerable questions, script-continuation (HellaSwag), causal reading
   comprehension (CosmosQA), world knowledge (CommonsenseQA), CCG-like supertags, UD POS tags,
   BIO entity tags, PAWS pairs whose two sentences have the same bag of words, BUCC comparable
-  corpora with hidden parallel pairs, Tatoeba parallel pairs; added later (`extra_tasks`, with
+  corpora with hidden parallel pairs and Tatoeba parallel pairs, both in minimal-pair groups
+  that share names, numbers and length (`retrieval`); added later (`extra_tasks`, with
   their own random streams and extension words so earlier files are byte-identical): XCOPA
   (cause/effect alternatives; English train/dev = `copa`), tweet sentiment, and the
   multilingual intermediate tasks SIB-200 (topics) and MasakhaNER (PER/ORG/LOC/DATE), which

@@ -32,7 +32,8 @@ RETRIEVAL = ("bucc2018", "tatoeba")
 NEW_TARGETS = ("xcopa", "tweet_sentiment")  # xcopa's English train/validation = copa's
 MULTILINGUAL_INTERMEDIATE = ("sib200", "masakhaner")  # + native data in low-resource languages
 _ALL_BUILDERS = {**BUILDERS, **EXTRA_BUILDERS}
-# targets whose training set is an intermediate task's (XTREME trains XNLI on MultiNLI)
+# targets trained on an intermediate task's training set (XTREME trains XNLI on MultiNLI); the
+# two tasks' builders must be the same
 TRAIN_FROM = {"xnli": "mnli"}
 SPLITS = ("train", "validation", "test")
 LANGUAGE_COLUMNS = ("lang", "name", "family", "script", "word_order", "morphology",
@@ -50,8 +51,10 @@ class Benchmark:
         self.languages: list[Language] = build_languages(self.seed, cfg["languages"])
         self.realizers = {lang.code: Realizer(lang) for lang in self.languages}
         self.english = self.realizers["en"]
-        # task -> (training examples, English renderings seen) borrowed from TRAIN_FROM's source
-        self.borrowed: dict[str, tuple[list[Example], set[str]]] = {}
+        # intermediate task -> its training examples (for the targets of TRAIN_FROM)
+        self.train_of: dict[str, list[Example]] = {}
+        # id(example) -> (example, its English record without id), filled by `examples`
+        self._english: dict[int, tuple[Example, Record]] = {}
         forbidden = set(english_vocabulary())
         for lang in self.languages:
             forbidden.update(lang.lexicon.values())
@@ -95,13 +98,26 @@ class Benchmark:
                 continue
             seen.add(key)
             out.append(ex)
+            self._english[id(ex)] = (ex, rec)  # holding ex keeps its id unique
         return out
+
+    def english_record(self, ex: Example) -> Record:
+        """The English record (without id) `examples` rendered for `ex`."""
+        cached = self._english.get(id(ex))
+        if cached is None or cached[0] is not ex:
+            raise KeyError("example was not drawn by Benchmark.examples")
+        return cached[1]
 
     def render_all(self, task: str, split: str, examples: list[Example],
                    lang: str) -> list[Record]:
         realizer = self.realizers[lang]
-        return [render(ex, realizer, f"{task}-{split}-{i:06d}", task)
-                for i, ex in enumerate(examples)]
+        out = []
+        for i, ex in enumerate(examples):
+            uid = f"{task}-{split}-{i:06d}"
+            cached = self._english.get(id(ex)) if lang == "en" else None
+            out.append({**cached[1], "id": uid} if cached and cached[0] is ex
+                       else render(ex, realizer, uid, task))
+        return out
 
 
 def generate_records(cfg: dict[str, Any] | None = None
@@ -121,8 +137,7 @@ def generate_records(cfg: dict[str, Any] | None = None
     for task in INTERMEDIATE:
         seen: set[str] = set()
         train = bench.examples(task, "train", sizes[task]["train"], seen)
-        for target in (t for t, source in TRAIN_FROM.items() if source == task):
-            bench.borrowed[target] = (train, seen)
+        bench.train_of[task] = train
         yield task, "train", "en", bench.render_all(task, "train", train, "en")
         val = bench.examples(task, "validation", sizes[task]["validation"], seen)
         yield task, "validation", "en", bench.render_all(task, "validation", val, "en")
@@ -147,18 +162,25 @@ def generate_records(cfg: dict[str, Any] | None = None
 def _target_splits(bench: Benchmark, task: str) -> Iterator[tuple[str, list]]:
     """(split, examples) of a target's configured splits, distinct across splits.
 
-    A target of `TRAIN_FROM` has the training examples of its source task (written under its
-    own name, as XTREME's download writes MultiNLI's training set as XNLI's) and evaluation
-    examples distinct from the source task's train and validation sets.
+    A target of `TRAIN_FROM` draws its training examples from its source task's training
+    stream: with equal sizes (the default) they are the source's training set, as XTREME's
+    download writes MultiNLI's training set as XNLI's.
     """
     seen: set[str] = set()
-    if task in bench.borrowed:
-        train, source_seen = bench.borrowed[task]
-        seen = set(source_seen)
-        yield "train", train
     for split in SPLITS:
-        if split in bench.cfg["sizes"][task]:
-            yield split, bench.examples(task, split, bench.cfg["sizes"][task][split], seen)
+        if split not in bench.cfg["sizes"][task]:
+            continue
+        n = bench.cfg["sizes"][task][split]
+        source = TRAIN_FROM.get(task) if split == "train" else None
+        if source is None:
+            yield split, bench.examples(task, split, n, seen)
+        elif len(bench.train_of.get(source, ())) >= n:
+            train = bench.train_of[source][:n]
+            seen.update(json.dumps(bench.english_record(ex), sort_keys=True, ensure_ascii=False)
+                        for ex in train)
+            yield split, train
+        else:
+            yield split, bench.examples(task, split, n, seen, (source, split))
 
 
 def _rendered_target(bench: Benchmark, task: str, split: str, examples: list

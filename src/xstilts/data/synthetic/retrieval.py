@@ -29,35 +29,35 @@ _PERSON_VERBS = ("hire", "help", "call", "pay", "teach", "follow", "see", "thank
 
 
 KINDS = ("colored", "object", "person")
+CAPACITY = {"colored": 864, "object": 144, "person": 40}  # sentences per group, at most
 
 
-def _candidates(world: World, p: int, q: int, place: PP, kind: str) -> list[Clause]:
-    """Every template sentence of `kind` with the group's people and place (or year).
+def _candidates(p: int, q: int, kind: str) -> list[tuple]:
+    """Every template sentence of `kind` as (subject, verb, object, tense) parameters.
 
     colored: "P bought a red car in C" (tenses x verbs x objects x colours, 864); object: "P
     bought a car in C" (144); person: "P helped Q in C" and "Q helped P in C" (40). Within a
     kind every sentence names the same entities and has the same English length.
     """
-    out: list[Clause] = []
+    out: list[tuple] = []
     for tense in ("past", "pres"):
         if kind == "person":
-            for verb in _PERSON_VERBS:
-                for a, b in ((p, q), (q, p)):
-                    out.append(Clause(world.person_np(a), verb, obj=world.person_np(b),
-                                      pps=[_copy(place)], tense=tense))
+            out += [(a, verb, b, tense) for verb in _PERSON_VERBS for a, b in ((p, q), (q, p))]
             continue
-        for verb in _OBJECT_VERBS:
-            for obj in OBJECTS:
-                for adjs in ([(c,) for c in COLORS] if kind == "colored" else [()]):
-                    out.append(Clause(world.person_np(p), verb,
-                                      obj=NP("common", noun=obj, adjs=adjs, det="a"),
-                                      pps=[_copy(place)], tense=tense))
+        colors = [(c,) for c in COLORS] if kind == "colored" else [()]
+        out += [(p, verb, (obj, adjs), tense) for verb in _OBJECT_VERBS for obj in OBJECTS
+                for adjs in colors]
     return out
 
 
-def _copy(pp: PP) -> PP:
-    np = pp.np
-    return PP(pp.prep, NP(np.kind, np.name, np.etype, value=np.value), pp.role)
+def _clause(world: World, params: tuple, place: PP) -> Clause:
+    subj, verb, obj, tense = params
+    np = place.np
+    pp_np = NP(np.kind, np.name, np.etype, value=np.value)
+    o = (world.person_np(obj) if isinstance(obj, int)
+         else NP("common", noun=obj[0], adjs=obj[1], det="a"))
+    return Clause(world.person_np(subj), verb, obj=o, pps=[PP(place.prep, pp_np, place.role)],
+                  tense=tense)
 
 
 def groups(world: World, english: Realizer, sizes: list[int], rng: random.Random
@@ -77,12 +77,17 @@ def groups(world: World, english: Realizer, sizes: list[int], rng: random.Random
             place = PP("in_time", NP("num", value=world.year()), "time")
         else:
             place = PP("in_loc", world.city_np(rng.randrange(len(world.cities))), "loc")
-        pool = _candidates(world, p, q, place, rng.choice(KINDS))
+        kinds = [k for k in KINDS if CAPACITY[k] >= size]
+        if not kinds:
+            raise ValueError(f"synthetic: a retrieval group of {size} sentences is larger than "
+                             f"any template's {max(CAPACITY.values())} (lower retrieval_group, "
+                             "or BUCC's distractors per gold pair)")
+        pool = _candidates(p, q, rng.choice(kinds))
         rng.shuffle(pool)
         group: list[Text] = []
         lengths: set[int] = set()
-        for clause in pool:
-            text = [Sentence([clause])]
+        for params in pool:
+            text = [Sentence([_clause(world, params, place)])]
             tokens = english.text(text)
             key = english.join(tokens)[0]
             if key in seen:

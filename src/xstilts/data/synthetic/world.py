@@ -2,7 +2,8 @@
 
 People (first + last name, gender, city, employer, job, a possession), cities (one or two name
 tokens), organisations (two or three name tokens, a home city). Names are romanized strings
-shared by every language (transliterated into each script), like real named entities.
+shared by every language, each of which adapts them to its phonology and script
+(`Language.name`), like real named entities.
 """
 
 from __future__ import annotations
