@@ -46,7 +46,7 @@ def title_baseline(spec, dev) -> float:
 def run_task(config: dict, phase: str, name: str, source: dict, encoder: str, seed: int,
              work: Path) -> dict:
     from xstilts.data.load import load_split, task_labels
-    from xstilts.engine.convergence import train_check
+    from xstilts.engine.train_check import train_check
     from xstilts.engine.training import TrainTask
     from xstilts.grid import config as xcfg
 

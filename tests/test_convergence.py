@@ -138,11 +138,10 @@ def test_intermediate_stage_writes_its_dev_scores(mini, tmp_path) -> None:  # no
     from xstilts.stages import intermediate
 
     dev_out = tmp_path / "dev_scores.json"
-    spec = {**_spec(mini), "model_path": str(tiny_encoder()),
-            "out": str(tmp_path / "out"), "scratch": str(tmp_path / "scratch"),
-            "dev_out": str(dev_out), "model_name": "tiny", "recipe_name": "sib",
-            "hparams": {**FAST, "max_steps": 4, "eval_every": 2},
-            "recipe": {"tasks": ["sib200"], "mlm": False}}
+    spec = _spec(mini, model_path=str(tiny_encoder()), out=str(tmp_path / "out"),
+                 scratch=str(tmp_path / "scratch"), dev_out=str(dev_out), model_name="tiny",
+                 recipe_name="sib", hparams={**FAST, "max_steps": 4, "eval_every": 2},
+                 recipe={"tasks": ["sib200"], "mlm": False})
     intermediate.run(spec)
     report = json.loads(dev_out.read_text())
     assert (report["model"], report["recipe"], report["seed"]) == ("tiny", "sib", 1)

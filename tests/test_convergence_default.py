@@ -54,7 +54,7 @@ def source(tmp_path_factory) -> dict:
                          ids=[t for _, t in default_tasks()])
 def test_default_schedule_learns_beyond_chance(phase, name, source, tmp_path):
     from xstilts.data.load import load_split, task_labels
-    from xstilts.engine.convergence import train_check
+    from xstilts.engine.train_check import train_check
     from xstilts.engine.training import TrainTask
 
     spec = xcfg.tasks(CONFIG)[name]

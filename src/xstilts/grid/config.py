@@ -30,9 +30,9 @@ RESOURCE_STAGES = ("default", "pretrain", "intermediate", "finetune", "evaluate"
 # two in step); every other hparam given as a string is a number YAML did not read as one.
 STRING_HPARAMS = ("lr_scheduler", "optim", "output")
 # Engine hparams that are not config keys: set by the engine's callers (output, group_by_length,
-# logging, keep_checkpoints) or test hooks. Every other engine hparam is in the config schema's
+# keep_checkpoints) or test hooks. Every other engine hparam is in the config schema's
 # `hparams` (a test keeps the two sets equal).
-ENGINE_ONLY_HPARAMS = frozenset({"output", "group_by_length", "logging", "keep_checkpoints",
+ENGINE_ONLY_HPARAMS = frozenset({"output", "group_by_length", "keep_checkpoints",
                                  "inject_nan_at_step", "kill_at_step"})
 # A config is a few hundred nodes; YAML aliases can make a 1 kB file expand to 10^8.
 MAX_CONFIG_NODES = 100_000
