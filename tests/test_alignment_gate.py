@@ -30,12 +30,9 @@ def gate():
     return _gate_module()
 
 
-# Not reached yet: the shipped model (800 MLM + 800 translation-ranking steps, all the shared
-# CPU allowed) beats its control by 2-5 points per family (benchmarks/alignment_gate.py).
-# Strict: once a re-pretrained model reaches the gate this fails, and the mark goes.
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue #14 alignment gate not reached by the shipped tiny")
-def test_shipped_tiny_beats_random_control_on_deleaked_tatoeba_in_every_family(gate, tmp_path):
+@pytest.fixture(scope="module")
+def margins(gate, tmp_path_factory) -> dict[str, float]:
+    """Shipped minus control de-leaked Tatoeba accuracy (points) per non-English family."""
     import torch
 
     from xstilts.data.synthetic import language_rows
@@ -44,9 +41,24 @@ def test_shipped_tiny_beats_random_control_on_deleaked_tatoeba_in_every_family(g
     family = {row["lang"]: row["family"] for row in language_rows(None)}
     pairs = gate.generated_tatoeba(None)
     assert set(pairs) == set(family) - {"en"}
-    control = gate.control_of(MODEL, tmp_path / "control")
+    control = gate.control_of(MODEL, tmp_path_factory.mktemp("control"))
     shipped = gate.by_family(gate.tatoeba_scores(MODEL, pairs), family)
     random = gate.by_family(gate.tatoeba_scores(control, pairs), family)
-    margins = {fam: round(shipped[fam] - random[fam], 1) for fam in shipped}
-    assert len(margins) == 4
-    assert all(m >= gate.TATOEBA_MARGIN for m in margins.values()), (margins, shipped, random)
+    out = {fam: round(shipped[fam] - random[fam], 1) for fam in shipped}
+    assert len(out) == 4
+    return out
+
+
+def test_shipped_tiny_beats_random_control_on_deleaked_tatoeba_in_every_family(margins):
+    """What the shipped model reaches today (+1.9 to +4.5 points per family): a regression
+    guard of its alignment, far below the issue's gate (next test)."""
+    assert all(m >= 1.0 for m in margins.values()), margins
+
+
+# Not reached yet: the shipped model (800 MLM + 800 translation-ranking steps) beats its control
+# by 2-5 points per family (benchmarks/alignment_gate.py). Strict: once a re-pretrained model
+# reaches the gate this fails, and the mark goes.
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="issue #14 alignment gate not reached by the shipped tiny")
+def test_shipped_tiny_reaches_the_alignment_gate(gate, margins):
+    assert all(m >= gate.TATOEBA_MARGIN for m in margins.values()), margins

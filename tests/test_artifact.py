@@ -74,15 +74,7 @@ def _merged(base: dict, overlay: dict) -> dict:
     return out
 
 
-# tiny_bert was pretrained with the earlier recipe (4 layers, 4000 MLM steps, the v1 corpus) and
-# has not been re-exported with the current one (issue #14 re-pretrained tiny only): strict, so
-# this turns into a failure to remove once it is.
-STALE_RECIPE = pytest.mark.xfail(strict=True, reason="tiny_bert not re-exported with the "
-                                 "current pretraining recipe")
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=STALE_RECIPE) if name == "tiny_bert"
-                                  else name for name, _ in SHIPPED_MODELS])
+@pytest.mark.parametrize("name", [name for name, _ in SHIPPED_MODELS])
 def test_default_config_uses_the_shipped_model_with_its_recipe(name):
     """config.yaml (tiny_bert: with config/studies.yaml) starts from assets/models/<name> and
     keeps the recipe that produced it: the documented regeneration command (config.yaml +
