@@ -1,4 +1,4 @@
-"""The shipped tiny model's cross-lingual alignment reaches every language family (issue #14).
+"""The shipped tiny model's cross-lingual alignment reaches every language family.
 
 On mini-XTREME's de-leaked Tatoeba (minimal-pair groups: shared names, numbers and English
 length), the shipped model beats its no-pretraining control (same size and tokenizer, random
@@ -34,7 +34,7 @@ def gate():
 # CPU allowed) beats its control by 2-5 points per family (benchmarks/alignment_gate.py).
 # Strict: once a re-pretrained model reaches the gate this fails, and the mark goes.
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue #14 alignment gate not reached by the shipped tiny")
+                   reason="alignment gate not reached by the shipped tiny")
 def test_shipped_tiny_beats_random_control_on_deleaked_tatoeba_in_every_family(gate, tmp_path):
     import torch
 

@@ -75,7 +75,7 @@ def _merged(base: dict, overlay: dict) -> dict:
 
 
 # tiny_bert was pretrained with the earlier recipe (4 layers, 4000 MLM steps, the v1 corpus) and
-# has not been re-exported with the current one (issue #14 re-pretrained tiny only): strict, so
+# has not been re-exported with the current one (only tiny was re-pretrained): strict, so
 # this turns into a failure to remove once it is.
 STALE_RECIPE = pytest.mark.xfail(strict=True, reason="tiny_bert not re-exported with the "
                                  "current pretraining recipe")

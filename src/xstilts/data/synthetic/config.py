@@ -45,7 +45,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "bucc2018": {"validation": {"gold": 10, "distractors": 190},
                      "test": {"gold": 25, "distractors": 475}},
         "tatoeba": {"test": _TEST},
-        # added later: XCOPA (its English train/validation are copa's), tweet sentiment, and
+        # extension tasks: XCOPA (its English train/validation are copa's), tweet sentiment, and
         # the multilingual intermediate tasks (English sizes; see multilingual_train). Opt-in
         # studies; the rule would give 24 / 93 / 39 / 240 training examples, too few to
         # fine-tune on, so they keep v1's 1000.
