@@ -67,15 +67,11 @@ def tatoeba_scores(encoder: Path, pairs: Mapping[str, tuple[list[str], list[str]
     """Tatoeba accuracy (%) per language as the grid's retrieve stage computes it."""
     import yaml
 
-    from xstilts.engine.retrieval import (
-        embed,
-        load_encoder,
-        retrieval_layer_for,
-        tatoeba_accuracy,
-    )
+    from xstilts.engine.retrieval import embed, load_retrieval_encoder, tatoeba_accuracy
+    from xstilts.grid.layers import retrieval_layer_for
 
     retrieval = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))["retrieval"]
-    enc = load_encoder(encoder)
+    enc = load_retrieval_encoder(encoder)
     layer = retrieval_layer_for({"init": "path", "path": str(encoder)}, enc.num_layers,
                                 retrieval.get("layer"))
     out = {}

@@ -92,6 +92,28 @@ def test_hparams_precedence():
     assert cfg.hparams(config, "target", "pawsx")["lr"] == config["hparams"]["default"]["lr"]
 
 
+def test_recipe_hparams_merge_tasks_then_recipe():
+    config = _validated(default_config())
+    config["intermediate"]["pair"] = {"tasks": ["mnli", "qqp"]}
+    config["hparams"]["intermediate_tasks"] = {"mnli": {"max_steps": 10, "lr": 1.0e-4},
+                                               "qqp": {"max_steps": 20}}
+    config["hparams"]["recipes"] = {"pair": {"max_steps": 30}}
+    assert cfg.recipe_hparams(config, "pair")["max_steps"] == 30
+    assert cfg.recipe_hparams(config, "pair")["lr"] == config["hparams"]["default"]["lr"]
+    del config["hparams"]["recipes"]
+    assert cfg.recipe_hparams(config, "pair")["max_steps"] == 20  # the last task's
+
+
+def test_epochs_of_a_more_specific_level_replace_inherited_steps():
+    config = _validated(default_config())
+    config["hparams"]["default"]["max_steps"] = 150
+    config["hparams"]["targets"]["xnli"] = {"epochs": 2}
+    assert "max_steps" not in cfg.hparams(config, "target", "xnli")
+    assert cfg.hparams(config, "target", "tydiqa")["max_steps"] == 150
+    config["hparams"]["targets"]["xnli"] = {"epochs": 2, "max_steps": 7}
+    assert cfg.hparams(config, "target", "xnli")["max_steps"] == 7
+
+
 def test_cost_estimate_grows_with_seeds():
     paper = _validated(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
     one_seed = {**paper, "seeds": [1]}
@@ -129,6 +151,8 @@ HOSTILE = [
     ("unknown-intermediate-task-hparams",
      lambda c: c["hparams"].update(intermediate_tasks={"mnlli": {"lr": 1.0e-5}}),
      "hparams.intermediate_tasks.mnlli"),
+    ("unknown-recipe-hparams",
+     lambda c: c["hparams"].update(recipes={"mnlli": {"max_steps": 5}}), "hparams.recipes.mnlli"),
     ("non-target-under-targets", lambda c: c["hparams"]["targets"].update(mnli={"epochs": 1}),
      "hparams.targets.mnli"),
     ("misspelt-resource-stage", lambda c: c["resources"].update(finetuen={"runtime": 5}),

@@ -186,6 +186,7 @@ def small_config() -> dict:
     config["hparams"]["targets"] = {}
     config["hparams"]["pretrain"] = {"max_steps": 10, "batch_size": 16, "max_length": 32}
     config["hparams"]["default"].update({"epochs": 1, "eval_every": 4, "batch_size": 16})
+    config["hparams"]["default"].pop("max_steps", None)  # 1 epoch of the small sizes
     # the research studies are covered by tests/test_workflow_run.py
     config["robustness"] = {"recipes": []}
     config["alignment"] = {"recipes": []}

@@ -14,10 +14,12 @@ localrules:
 
 rule aggregate:
     input:
-        xgrid.score_files(config),
+        scores=xgrid.score_files(config),
+        dev=xgrid.intermediate_dev_files(config),
     output:
         tidy=f"{xgrid.TABLES}/tidy.csv",
         tables=TABLE_FILES,
+        dev=[table_file("intermediate_dev", "csv"), f"{xgrid.TABLES}/intermediate_dev.md"],
     log:
         "results/logs/aggregate.log",
     conda:
@@ -25,4 +27,4 @@ rule aggregate:
     params:
         out=lambda w, output: os.path.dirname(output.tidy),
     shell:
-        "python -m xstilts.analysis.scores --out {params.out:q} {input} > {log} 2>&1"
+        "python -m xstilts.analysis.scores --out {params.out:q} {input.scores:q} --intermediate-dev {input.dev:q} > {log} 2>&1"

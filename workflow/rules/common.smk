@@ -131,10 +131,7 @@ def model_slice(model):
 
 
 def intermediate_hparams(recipe):
-    hp = {}
-    for task in RECIPES[recipe]["tasks"]:
-        hp.update(xcfg.hparams(config, "intermediate", task))
-    return hp
+    return xcfg.recipe_hparams(config, recipe)
 
 
 def upstream(model, recipe):
@@ -286,6 +283,9 @@ def _intermediate_spec(w):
         hparams=intermediate_hparams(w.recipe),
         seed=int(w.seed),
         out=xgrid.intermediate_dir(w.model, w.recipe, w.seed),
+        dev_out=xgrid.intermediate_dev_file(w.model, w.recipe, w.seed),
+        model_name=w.model,
+        recipe_name=w.recipe,
         scratch=xgrid.scratch_dir("intermediate", w.model, w.recipe, w.seed),
     )
 

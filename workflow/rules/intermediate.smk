@@ -7,6 +7,7 @@ rule intermediate:
         lambda w: base_input(w.model),
     output:
         directory(xgrid.intermediate_dir("{model}", "{recipe}", "{seed}")),
+        xgrid.intermediate_dev_file("{model}", "{recipe}", "{seed}"),
     log:
         "results/logs/intermediate/{model}/{recipe}/seed{seed}.log",
     benchmark:

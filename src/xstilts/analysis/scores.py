@@ -448,6 +448,43 @@ def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
     return written
 
 
+# ---------------------------------------------------------------------------- intermediate dev
+
+DEV_COLUMNS = ["model", "recipe", "seed", "task", "metric", "steps", "max_steps", "dev",
+               "chance", "above_chance", "train_loss", "chance_loss"]
+
+
+def intermediate_dev_table(files: Sequence[Path]) -> pd.DataFrame:
+    """One row per (model, recipe, seed, task) from the intermediate stage's dev score files
+    (`stages.intermediate.dev_report`): dev and chance score in percent, the run's steps, its
+    final training loss and the task's chance loss."""
+    rows = []
+    for path in files:
+        raw = read_json_object(path, "intermediate dev score file")
+        try:
+            for task, entry in raw["tasks"].items():
+                rows.append({"model": raw["model"], "recipe": raw["recipe"], "seed": raw["seed"],
+                             "task": task, "metric": entry["metric"], "steps": raw["steps"],
+                             "max_steps": raw["max_steps"], "dev": 100 * entry["dev"],
+                             "chance": 100 * entry["chance"],
+                             "above_chance": entry["above_chance"],
+                             "train_loss": raw["train_loss"],
+                             "chance_loss": entry["chance_loss"]})
+        except (KeyError, TypeError, AttributeError) as err:
+            raise DataError(f"{path}: intermediate dev score file lacks {err}") from err
+    return pd.DataFrame(rows, columns=DEV_COLUMNS).sort_values(DEV_COLUMNS[:4], kind="stable")
+
+
+def write_intermediate_dev(files: Sequence[Path], out_dir: Path) -> list[Path]:
+    """intermediate_dev.csv (full precision) and .md (2 decimals)."""
+    table = intermediate_dev_table(files)
+    display = table.map(lambda v: fmt_num(v) if v is None or isinstance(v, float) else str(v))
+    numeric = ["seed", "steps", "max_steps", "dev", "chance", "train_loss", "chance_loss"]
+    return [write_atomic(Path(out_dir) / "intermediate_dev.csv",
+                         table.to_csv(index=False, lineterminator="\n")),
+            write_atomic(Path(out_dir) / "intermediate_dev.md", to_markdown(display, numeric))]
+
+
 # ---------------------------------------------------------------------------- CLI
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -456,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--baseline", default="none", help="baseline intermediate recipe")
     parser.add_argument("files", nargs="+", type=Path, help="scores.json files")
+    parser.add_argument("--intermediate-dev", nargs="*", type=Path, default=None,
+                        help="the intermediate stage's dev score files: writes the "
+                             "intermediate_dev table (empty without files)")
     args = parser.parse_args(argv)
     from xstilts.io.provenance import start_tool_log
 
@@ -463,6 +503,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     tidy = collect(args.files)
     for path in write_tables(tidy, args.out, args.baseline, reported_splits(args.files)):
         print(path)
+    if args.intermediate_dev is not None:
+        for path in write_intermediate_dev(args.intermediate_dev, args.out):
+            print(path)
     return 0
 
 

@@ -82,6 +82,7 @@ def planned_reads(config: dict[str, Any], synthetic_langs: list[str] | None = No
 
 def _check_synthetic(config: dict[str, Any], reads: list[Read]) -> list[str]:
     from xstilts.data.synthetic.config import resolve_config
+    from xstilts.data.synthetic.generator import TRAIN_FROM
 
     try:
         sizes = resolve_config(config["benchmark"].get("synthetic") or {})["sizes"]
@@ -91,7 +92,8 @@ def _check_synthetic(config: dict[str, Any], reads: list[Read]) -> list[str]:
     problems = []
     for read in reads:
         task = reg[read.task]
-        names = [n for n in (read.task, task.train_task) if n and n in sizes]
+        borrowed = TRAIN_FROM.get(read.task) if read.split == "train" else None
+        names = [n for n in (read.task, task.train_task, borrowed) if n and n in sizes]
         if not names:
             problems.append(f"{read.job} of '{read.task}': mini-XTREME has no task "
                             f"'{read.task}' (benchmark.source: synthetic)")

@@ -129,6 +129,23 @@ def _labels_for(task: TrainTask) -> list[str] | None:
     return None
 
 
+def _convergence_report(model: Any, tasks: list[TrainTask], feats: dict[str, Any],
+                        tokenizer: Any, eval_task: str | None, best: float | None,
+                        eval_hparams: dict[str, Any]) -> dict[str, Any]:
+    """Per task: the chance loss (`engine.convergence`) and the output model's dev score (the
+    early-stopping task's is its best evaluation; other tasks with a dev set are evaluated)."""
+    from xstilts.engine.convergence import chance_loss, dev_scores
+
+    evaluated = eval_task if best is not None else None
+    scores = dev_scores(model, [t for t in tasks if t.name != evaluated], tokenizer,
+                        eval_hparams)
+    if evaluated:
+        scores[evaluated] = float(best)
+    return {"chance_loss": {t.name: chance_loss(t.spec.format, feats[t.name]) for t in tasks
+                            if t.spec.format != "mlm"},
+            "dev_scores": {t.name: scores[t.name] for t in tasks if t.name in scores}}
+
+
 def _mean_logged_loss(history: list[dict[str, Any]], fallback: float) -> float:
     """Step-weighted mean of the logged interval losses: unlike HF's `training_loss`, which
     averages only the steps of the last process, it is the same for a resumed run."""
@@ -383,6 +400,10 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
 
     if dev and state.best_global_step is not None:
         restore_best(model, scratch, state.best_global_step)  # the output is the best model
+    convergence = _convergence_report(
+        model, tasks, feats, tokenizer, dev["name"] if dev else None, state.best_metric,
+        {"max_length": max_length, "doc_stride": stride,
+         "eval_batch_size": int(hp["eval_batch_size"])})
     summary = {
         "tasks": names, "output": output, "seed": seed,
         "steps": state.global_step, "max_steps": state.max_steps, "epochs": state.epoch,
@@ -392,6 +413,7 @@ def train(tasks: list[TrainTask], encoder_path: str | Path, out_dir: str | Path,
         "best_dev_metric": state.best_metric, "best_step": state.best_global_step,
         "final_dev_metric": trainer.xs_last_eval.get("eval_score"),
         "dev_metric": "score" if dev else None,
+        **convergence,
         "resumed_from_step": resumed_step, "wall_time_s": round(time.time() - t0, 3),
         "threads": int(threads), "bf16": bf16,
     }

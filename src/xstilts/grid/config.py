@@ -30,9 +30,9 @@ RESOURCE_STAGES = ("default", "pretrain", "intermediate", "finetune", "evaluate"
 # two in step); every other hparam given as a string is a number YAML did not read as one.
 STRING_HPARAMS = ("lr_scheduler", "optim", "output")
 # Engine hparams that are not config keys: set by the engine's callers (output, group_by_length,
-# logging, keep_checkpoints) or test hooks. Every other engine hparam is in the config schema's
+# keep_checkpoints) or test hooks. Every other engine hparam is in the config schema's
 # `hparams` (a test keeps the two sets equal).
-ENGINE_ONLY_HPARAMS = frozenset({"output", "group_by_length", "logging", "keep_checkpoints",
+ENGINE_ONLY_HPARAMS = frozenset({"output", "group_by_length", "keep_checkpoints",
                                  "inject_nan_at_step", "kill_at_step"})
 # A config is a few hundred nodes; YAML aliases can make a 1 kB file expand to 10^8.
 MAX_CONFIG_NODES = 100_000
@@ -231,17 +231,39 @@ def retrieval_targets(config: dict) -> list[str]:
 def hparams(config: dict, phase: str, task: str | None = None) -> dict:
     """Hyper-parameters of a phase (pretrain | intermediate | target), default < phase < task.
 
-    The target phase's own entry is `finetune` (every target), then `targets.<task>`.
+    The target phase's own entry is `finetune` (every target), then `targets.<task>`. A level
+    that sets `epochs` but not `max_steps` replaces an inherited `max_steps` (the most specific
+    training length wins; within one level `max_steps` wins, as in the engine).
     """
     table = config.get("hparams") or {}
-    merged = dict(table.get("default") or {})
+    levels = [table.get("default") or {}]
     if phase == "target":
-        merged.update(table.get("finetune") or {})
-        merged.update((table.get("targets") or {}).get(task, {}) if task else {})
+        levels += [table.get("finetune") or {},
+                   (table.get("targets") or {}).get(task, {}) if task else {}]
     else:
-        merged.update(table.get(phase) or {})
+        levels.append(table.get(phase) or {})
         if phase == "intermediate" and task:
-            merged.update((table.get("intermediate_tasks") or {}).get(task, {}))
+            levels.append((table.get("intermediate_tasks") or {}).get(task, {}))
+    merged: dict = {}
+    for level in levels:
+        _override(merged, level)
+    return merged
+
+
+def _override(merged: dict, level: dict) -> None:
+    if "epochs" in level and "max_steps" not in level:
+        merged.pop("max_steps", None)
+    merged.update(level)
+
+
+def recipe_hparams(config: dict, recipe: str) -> dict:
+    """Hyper-parameters of an intermediate recipe: its tasks' `hparams(config, "intermediate",
+    task)` merged in task order, then `hparams.recipes.<recipe>` (e.g. the steps of a multi-task
+    or +MLM recipe, whose steps the tasks share)."""
+    merged: dict = {}
+    for task in recipes(config)[recipe].get("tasks", []):
+        merged.update(hparams(config, "intermediate", task))
+    _override(merged, ((config.get("hparams") or {}).get("recipes") or {}).get(recipe) or {})
     return merged
 
 
@@ -338,6 +360,11 @@ def check(config: dict) -> None:
                 f"hparams.intermediate_tasks.{task}: unknown task {task!r}; known intermediate "
                 f"tasks: {sorted(n for n, t in registry_.items() if t.role != 'pretrain')}")
         _check_hparams(values, f"hparams.intermediate_tasks.{task}")
+    for recipe, values in ((config.get("hparams") or {}).get("recipes") or {}).items():
+        if recipe not in all_recipes or recipe == NONE_RECIPE:
+            raise ConfigError(f"hparams.recipes.{recipe}: unknown intermediate recipe "
+                              f"{recipe!r}; known: {sorted(set(all_recipes) - {NONE_RECIPE})}")
+        _check_hparams(values, f"hparams.recipes.{recipe}")
     for stage in config.get("resources") or {}:
         if stage not in RESOURCE_STAGES:
             raise ConfigError(f"resources.{stage}: unknown stage {stage!r}; known: "

@@ -135,9 +135,13 @@ def _per_example(registry: dict, task: str, hp: dict, source: str | None = None)
 
 
 def _train_examples(registry: dict, task: str, hp: dict) -> tuple[float, float]:
-    """(examples, tokens) of one training run of `task` (epochs included)."""
+    """(examples, tokens) of one training run of `task`: `max_steps` batches when set (an
+    upper bound under early stopping), else `epochs` passes over the training set."""
     source = _train_source(registry, task)
-    examples = _size(registry, source).get("train", 0) * hp.get("epochs", 1)
+    if hp.get("max_steps"):
+        examples = hp["max_steps"] * hp.get("batch_size", 32) * hp.get("grad_accum", 1)
+    else:
+        examples = _size(registry, source).get("train", 0) * hp.get("epochs", 1)
     return examples, examples * _per_example(registry, task, hp, source)
 
 

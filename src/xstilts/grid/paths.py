@@ -27,6 +27,17 @@ def intermediate_dir(model: str, recipe: str, seed: int | str) -> str:
     return f"{RESULTS}/intermediate/{model}/{recipe}/seed{seed}/encoder"
 
 
+def intermediate_dev_file(model: str, recipe: str, seed: int | str) -> str:
+    """The intermediate stage's dev scores (per task, with chance levels)."""
+    return f"{RESULTS}/intermediate/{model}/{recipe}/seed{seed}/dev_scores.json"
+
+
+def intermediate_dev_files(config: dict) -> list[str]:
+    """Every intermediate training job's dev score file (recipes other than `none`)."""
+    return [intermediate_dev_file(model, recipe, seed) for model, recipe, seed in grid(config)
+            if recipe != cfg.NONE_RECIPE]
+
+
 def finetune_dir(model: str, recipe: str, target: str, seed: int | str) -> str:
     return f"{RESULTS}/finetune/{model}/{recipe}/{target}/seed{seed}/model"
 

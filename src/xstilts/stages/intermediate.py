@@ -21,6 +21,7 @@ from xstilts.stages.common import (
     setup,
     source_of,
     task_of,
+    write_json,
 )
 from xstilts.stages.specs import DEFAULT_JOB, IntermediateSpec, Job
 
@@ -182,5 +183,41 @@ def run(spec: IntermediateSpec | dict, job: Job = DEFAULT_JOB) -> None:
         sampler=recipe.get("sampler"),
         time_budget=job.time_budget,
         adversarial=recipe.get("adversarial"),
+        eval_task=early_stopping_task(tasks),
     )
     log.info("intermediate %s done: %s", "+".join(recipe["tasks"]), summary)
+    if spec.dev_out:
+        write_json(Path(spec.dev_out), dev_report(spec, tasks, summary))
+
+
+def early_stopping_task(tasks: list):
+    """The task whose English dev score early-stops a recipe: its one supervised task (with
+    MLM or translated data mixed in too); None for multi-task recipes (they train their
+    `max_steps`)."""
+    supervised = [t for t in tasks if t.spec.format != "mlm"]
+    return supervised[0] if len(supervised) == 1 and supervised[0].dev is not None else None
+
+
+def dev_report(spec: IntermediateSpec, tasks: list, summary: dict) -> dict:
+    """The intermediate dev score file: per task the metric, the output model's English dev
+    score, the chance score and loss (`xstilts.engine.convergence`) and whether the score is
+    clearly above chance; the run's steps and final training loss (the last logged interval's,
+    else the run's mean)."""
+    from xstilts.engine.convergence import above_chance, chance_score
+
+    report = {}
+    for t in tasks:
+        if t.name not in summary["dev_scores"]:
+            continue
+        score, chance = summary["dev_scores"][t.name], chance_score(t.spec, t.train, t.dev)
+        report[t.name] = {"metric": t.spec.metric, "dev": score, "chance": chance,
+                          "above_chance": above_chance(score, chance),
+                          "chance_loss": summary["chance_loss"].get(t.name)}
+        if not report[t.name]["above_chance"]:
+            log.warning("intermediate task %s: dev %s %.4f is at chance (%.4f)", t.name,
+                        t.spec.metric, score, chance)
+    return {"model": spec.model_name or None, "recipe": spec.recipe_name or None,
+            "seed": spec.seed, "steps": summary["steps"],
+            "max_steps": summary["max_steps"], "best_step": summary["best_step"],
+            "train_loss": summary["final_loss"] if summary["final_loss"] is not None
+            else summary["train_loss"], "tasks": report}

@@ -111,8 +111,8 @@ def _translation_ranking(spec: PretrainSpec, encoder: Path, options: dict, seed:
     the retrieval sets' sentences, at the layer retrieval reads."""
     from transformers import AutoConfig
 
-    from xstilts.engine.retrieval import default_layer
     from xstilts.engine.translation_ranking import train_translation_ranking
+    from xstilts.grid.layers import default_layer
 
     banned = _retrieval_texts(spec)
     pairs = [(p.en_text, p.text) for p in _parallel_pairs(spec, "objectives")

@@ -174,6 +174,9 @@ class IntermediateSpec(StageSpec):
     seed: int
     out: str
     scratch: str
+    dev_out: str = ""
+    model_name: str = ""
+    recipe_name: str = ""
     targets: list[str] = field(default_factory=list)
     model: dict = field(default_factory=dict)
     tasks: dict = field(default_factory=dict)
