@@ -1,4 +1,4 @@
-"""The shipped tiny model's alignment gate (issue #14): does its cross-lingual alignment reach
+"""The shipped tiny model's alignment gate: does its cross-lingual alignment reach
 every language family?
 
     python benchmarks/alignment_gate.py [--model assets/models/tiny] [--data DIR] [--no-xnli]

@@ -378,15 +378,18 @@ def _check_image(path: Path) -> None:
     assert len(data) > 1000 and data.startswith(magic), path
 
 
-def test_outputs_are_written(tmp_path):
-    from xstilts.studies.alignment.report import main
+def _report(**spec) -> int:
+    from xstilts.cli import main
 
-    files = _alignment_files(tmp_path)
+    return main(["alignment-report", "--spec", json.dumps(spec)], allow_worker=False)
+
+
+def test_outputs_are_written(tmp_path, capsys):
+    files = [str(f) for f in _alignment_files(tmp_path)]
     scores_csv = tmp_path / "tidy.csv"
     _scores().to_csv(scores_csv, index=False)
     out, figs = tmp_path / "tables", tmp_path / "figures"
-    assert main(["--tables", str(out), "--figures", str(figs), "--tidy", str(scores_csv),
-                 *map(str, files)]) == 0
+    assert _report(files=files, tables=str(out), figures=str(figs), scores=str(scores_csv)) == 0
     names = {p.name for p in out.iterdir()}
     stems = {"alignment_by_layer", "alignment_stability", "alignment_change",
              "alignment_vs_gain", "alignment_vs_gain_correlation"}
@@ -396,8 +399,9 @@ def test_outputs_are_written(tmp_path):
                                                 for e in ("png", "pdf")}
     for path in figs.iterdir():
         _check_image(path)
-    with pytest.raises(SystemExit):
-        main(["--tables", str(out), *map(str, files)])  # no figures folder
+    capsys.readouterr()
+    assert _report(files=files, tables=str(out)) == 1  # no figures folder
+    assert "missing key 'figures'" in capsys.readouterr().err
     md = (out / "alignment_vs_gain_correlation.md").read_text()
     assert "1.000" in md
     wide = pd.read_csv(out / "alignment_by_layer.csv")

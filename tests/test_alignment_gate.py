@@ -59,6 +59,6 @@ def test_shipped_tiny_beats_random_control_on_deleaked_tatoeba_in_every_family(m
 # by 2-5 points per family (benchmarks/alignment_gate.py). Strict: once a re-pretrained model
 # reaches the gate this fails, and the mark goes.
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue #14 alignment gate not reached by the shipped tiny")
+                   reason="alignment gate not reached by the shipped tiny")
 def test_shipped_tiny_reaches_the_alignment_gate(gate, margins):
     assert all(m >= gate.TATOEBA_MARGIN for m in margins.values()), margins

@@ -130,7 +130,7 @@ def test_snakemake_rejects_bad_config_before_planning(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-# ---------------------------------------------------------------- hostile configs (issue 16)
+# ---------------------------------------------------------------- hostile configs
 HOSTILE = [
     ("recipe-name-newline", lambda c: c["intermediate"].update({"mnlix\n": {"tasks": ["mnli"]}}),
      "intermediate"),

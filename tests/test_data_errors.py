@@ -166,7 +166,7 @@ CASES = [
                               r"invalid JSON"]),
     ("truncated-jsonl", [r"train\.jsonl", r"line 2", r"invalid JSON"]),
     ("truncated-parquet-local", [r"train\.parquet", r"invalid or truncated parquet"]),
-    # issue 16: tracebacks or silent loads before
+    # each of these was a traceback or a silent load before
     ("stray-quote-tsv", [r"test-de\.tsv", r"lines? 2", r"stray '\"'"]),
     ("huge-field-tsv", [r"test-de\.tsv", r"line 2", r"longer than \d+ characters"]),
     ("directory-not-file", [r"test-de\.tsv", r"is a directory"]),

@@ -1,4 +1,4 @@
-"""Tatoeba and BUCC as google-research/xtreme's download leaves them (issue #13).
+"""Tatoeba and BUCC as google-research/xtreme's download leaves them.
 
 The files come from our samples in LASER's and BUCC's own layouts (tests/data/retrieval/laser,
 bucc_raw) put through our re-implementation of the official steps (tests/xtreme_official.py):

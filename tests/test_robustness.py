@@ -187,14 +187,18 @@ def test_figures_write_png_and_pdf(frame, tmp_path):
         assert p.stat().st_size > 1000 and head in (b"\x89PNG", b"%PDF")
 
 
-def test_command_line_writes_tables_and_figures(frame, tmp_path):
-    from xstilts.studies.robustness.report import main
+def _report(**spec) -> int:
+    from xstilts.cli import main
 
+    return main(["robustness-report", "--spec", json.dumps(spec)], allow_worker=False)
+
+
+def test_report_stage_writes_tables_and_figures(frame, tmp_path):
     files = sorted(str(p) for p in tmp_path.glob("*.json"))
     recipes = {"anli_plus": {"tasks": ["anli_plus"]},
                "anli_plus_adv": {"tasks": ["anli_plus"], "adversarial": True}}
-    assert main(["--tables", str(tmp_path / "t"), "--figures", str(tmp_path / "f"),
-                 "--recipes", json.dumps(recipes), *files]) == 0
+    assert _report(files=files, tables=str(tmp_path / "t"), figures=str(tmp_path / "f"),
+                   recipes=recipes) == 0
     assert (tmp_path / "t" / "adversarial.md").is_file()
     assert (tmp_path / "f" / "robustness_mean.pdf").stat().st_size > 1000
     # only English perturbed: tables without rows, no figures, no crash
@@ -202,8 +206,8 @@ def test_command_line_writes_tables_and_figures(frame, tmp_path):
     raw = json.loads(only_en.read_text("utf-8"))
     raw["sets"] = [{"op": "char", "severity": 1, "languages": {"en": {"accuracy": 1.0}}}]
     only_en.write_text(json.dumps(raw), "utf-8")
-    assert main(["--tables", str(tmp_path / "e"), "--figures", str(tmp_path / "ef"),
-                 str(only_en)]) == 0
+    assert _report(files=[str(only_en)], tables=str(tmp_path / "e"),
+                   figures=str(tmp_path / "ef")) == 0
     assert (tmp_path / "e" / "robustness.md").is_file()
     assert not list((tmp_path / "ef").iterdir())
 

@@ -235,7 +235,7 @@ def _dry_run_commands(workdir: Path, snakefile: Path) -> list[str]:
                 if x.startswith("Shell command: ") and x != "Shell command: None"]
     # finetune (xnli, xquad; each evaluates its checkpoint), evaluate (mlqa), retrieve,
     # aggregate, figures, training_curves, and the studies: perturb, robustness, alignment,
-    # robustness_tables, alignment_tables, fairness
+    # and the three study reports
     assert len(commands) == 13, proc.stdout
     return commands
 
@@ -254,8 +254,8 @@ def test_config_strings_reach_the_spec_verbatim(hostile_commands):
         if "--spec" in tokens:
             at = tokens.index("--spec")
             specs.append((tokens[at - 1], json.loads(tokens[at + 1])))
-    assert len(specs) == 8
-    with_data = [spec for _, spec in specs if "benchmark" in spec]  # fairness: results only
+    assert len(specs) == 10
+    with_data = [spec for _, spec in specs if "benchmark" in spec]  # study reports: results only
     assert len(with_data) == 7
     with_data += [sub for _, spec in specs for sub in spec.get("evaluate", [])]  # fused jobs'
     assert len(with_data) == 9

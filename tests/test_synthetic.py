@@ -337,8 +337,9 @@ def test_written_files_read_back_as_the_records(tmp_path: Path, records: dict) -
 
 # ---------------------------------------------------------------------------- provenance pin
 # sha256 of files of the DEFAULT benchmark (seed 13), mini-XTREME v2 (names adapted to each
-# language, XNLI trained on MNLI): the shipped tiny model is pretrained on this corpus. Tasks
-# added later must use their own random streams and extension words, so these bytes never change.
+# language, XNLI trained on MNLI): the shipped tiny model is pretrained on this corpus. The
+# extension tasks (extension_tasks.py) use their own random streams and extension words, so
+# these bytes never change.
 PINNED = {
     "xtreme/xnli/train-en.tsv": "032f3989f1396e4765de30b8253b7b8be6011b798ee310021159cf43f592dd9a",
     "xtreme/xnli/test-hano.tsv": "a7cd0076193957eb48753a90fbdd81a50a093d9c9276a4475324a20881968c8a",

@@ -1,4 +1,4 @@
-"""mini-XTREME's retrieval cannot be solved without word meanings (issue #14).
+"""mini-XTREME's retrieval cannot be solved without word meanings.
 
 Outside the English-cognate family (westic), a no-model retriever (length rank + shared digits +
 shared word tokens) and a random-init encoder (the shipped tiny model's shape and tokenizer,

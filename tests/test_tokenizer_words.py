@@ -1,4 +1,4 @@
-"""Tokenizer of languages written without spaces: pieces stay inside words (issue #14)."""
+"""Tokenizer of languages written without spaces: pieces stay inside words."""
 
 from __future__ import annotations
 

@@ -95,8 +95,8 @@ def test_studies_overlay_adds_the_second_model_targets_recipes_and_studies(tmp_p
     assert jobs["perturb"] == len(targets)
     per_model = [len(studied), len(set(bert) & set(studied)), 1]
     assert jobs["robustness"] == sum(per_model) * len(targets)
-    for rule in ("aggregate", "figures", "training_curves", "robustness_tables",
-                 "alignment_tables", "fairness"):
+    for rule in ("aggregate", "figures", "training_curves", "robustness_report",
+                 "alignment_report", "fairness_report"):
         assert jobs[rule] == 1, rule
 
 

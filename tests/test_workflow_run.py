@@ -25,8 +25,8 @@ pytestmark = pytest.mark.slow
 TARGETS = ["xnli", "panx", "tydiqa", "tatoeba"]
 TEST_CONFIG = Path(__file__).resolve().parents[1] / ".test" / "config" / "config.yaml"
 TEST_STUDIES = TEST_CONFIG.with_name("studies.yaml")
-STUDY_JOBS = {"perturb": 2, "robustness": 4, "alignment": 2, "robustness_tables": 1,
-              "alignment_tables": 1, "fairness": 1, "all": 1}
+STUDY_JOBS = {"perturb": 2, "robustness": 4, "alignment": 2, "robustness_report": 1,
+              "alignment_report": 1, "fairness_report": 1, "all": 1}
 
 
 def small_config() -> dict:

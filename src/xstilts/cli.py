@@ -22,7 +22,8 @@ import sys
 import time
 
 STAGES = ("data", "pretrain", "intermediate", "finetune", "evaluate", "retrieve", "labels",
-          "export", "perturb", "robustness", "alignment", "fairness")
+          "export", "perturb", "robustness", "alignment", "robustness-report",
+          "alignment-report", "fairness-report")
 TRAINING_STAGES = ("pretrain", "intermediate", "finetune")
 
 
@@ -137,7 +138,7 @@ def _run(argv: list[str], started: float) -> int:
     try:
         with terminate_on_signals():
             typed = SPECS[args.stage].from_json(spec)
-            module = importlib.import_module(f"xstilts.stages.{args.stage}")
+            module = importlib.import_module(f"xstilts.stages.{args.stage.replace('-', '_')}")
             _start_log(args.stage, args.threads)
             module.run(typed, job)
     except _known_errors() as err:

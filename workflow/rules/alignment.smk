@@ -1,5 +1,6 @@
 # Stage: cross-lingual alignment per layer of the base model and every intermediate checkpoint
-# (retrieval accuracy, linear CKA, centred cosine of parallel pairs), clean and perturbed.
+# (retrieval accuracy, linear CKA, centred cosine of parallel pairs), clean and perturbed, and
+# the alignment report: its tables and figures.
 
 
 rule alignment:
@@ -28,10 +29,10 @@ ALIGNMENT_FILES = xgrid.alignment_files(config)
 
 
 localrules:
-    alignment_tables,
+    alignment_report,
 
 
-rule alignment_tables:
+rule alignment_report:
     input:
         files=ALIGNMENT_FILES,
         tidy=rules.aggregate.output.tidy,
@@ -51,9 +52,11 @@ rule alignment_tables:
             caption="../report/alignment.rst",
         ),
     log:
-        "results/logs/alignment_tables.log",
+        "results/logs/alignment_report.log",
     conda:
         CONDA_ENV
+    params:
+        spec=lambda w: stage_spec("alignment-report", w),
     shell:
-        "python -m xstilts.studies.alignment --tidy {input.tidy:q} "
-        "--tables {output.tables:q} --figures {output.figures:q} {input.files:q} > {log} 2>&1"
+        "exec python -m xstilts alignment-report --spec {params.spec:q} --threads {threads} "
+        "> {log} 2>&1"

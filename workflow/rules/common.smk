@@ -385,7 +385,27 @@ def _alignment_spec(w):
     )
 
 
-def _fairness_spec(w):
+def _robustness_report_spec(w):
+    # the studied recipes' entries (adversarial recipes are paired with their clean counterparts)
+    studied = {r for m in config["models"] for r in xcfg.study_recipes(config, "robustness", m)}
+    return dict(
+        files=list(xgrid.robustness_files(config)),
+        tables=f"{xgrid.TABLES}/robustness",
+        figures=f"{xgrid.FIGURES}/robustness",
+        recipes={r: RECIPES[r] for r in sorted(studied)},
+    )
+
+
+def _alignment_report_spec(w):
+    return dict(
+        files=list(xgrid.alignment_files(config)),
+        tables=f"{xgrid.TABLES}/alignment",
+        figures=f"{xgrid.FIGURES}/alignment",
+        scores=f"{xgrid.TABLES}/tidy.csv",
+    )
+
+
+def _fairness_report_spec(w):
     settings = config["fairness"]
     return dict(
         scores=f"{xgrid.TABLES}/tidy.csv",
@@ -410,7 +430,9 @@ SPEC_BUILDERS = {
     "perturb": _perturb_spec,
     "robustness": _robustness_spec,
     "alignment": _alignment_spec,
-    "fairness": _fairness_spec,
+    "robustness-report": _robustness_report_spec,
+    "alignment-report": _alignment_report_spec,
+    "fairness-report": _fairness_report_spec,
 }
 
 

@@ -1,12 +1,12 @@
-# Stage: fairness across language families, from the tidy scores (and, for bootstrap intervals
-# over examples, the predictions and gold labels).
+# Stage: the fairness report across language families, from the tidy scores (and, for bootstrap
+# intervals over examples, the predictions and gold labels).
 
 
 localrules:
-    fairness,
+    fairness_report,
 
 
-rule fairness:
+rule fairness_report:
     input:
         tidy=rules.aggregate.output.tidy,
         labels=[xgrid.labels_dir(t) for t in config["targets"]] if SYNTHETIC else [],
@@ -18,10 +18,10 @@ rule fairness:
             caption="../report/fairness.rst",
         ),
     log:
-        "results/logs/fairness.log",
+        "results/logs/fairness_report.log",
     conda:
         CONDA_ENV
     params:
-        spec=lambda w: stage_spec("fairness", w),
+        spec=lambda w: stage_spec("fairness-report", w),
     shell:
-        "exec python -m xstilts fairness --spec {params.spec:q} --threads {threads} > {log} 2>&1"
+        "exec python -m xstilts fairness-report --spec {params.spec:q} --threads {threads} > {log} 2>&1"

@@ -1,5 +1,6 @@
 # Stage: zero-shot evaluation of fine-tuned checkpoints on the perturbed test sets, and the
-# robustness tables and figure (clean vs perturbed, adversarial vs clean intermediate training).
+# robustness report: tables and figures (clean vs perturbed, adversarial vs clean intermediate
+# training).
 
 
 rule robustness:
@@ -27,17 +28,13 @@ rule robustness:
 
 
 ROBUSTNESS_FILES = xgrid.robustness_files(config)
-# the studied recipes' entries (adversarial recipes are paired with their clean counterparts)
-ROBUSTNESS_RECIPES = {
-    r: RECIPES[r] for m in config["models"] for r in xcfg.study_recipes(config, "robustness", m)
-}
 
 
 localrules:
-    robustness_tables,
+    robustness_report,
 
 
-rule robustness_tables:
+rule robustness_report:
     input:
         files=ROBUSTNESS_FILES,
     output:
@@ -56,11 +53,11 @@ rule robustness_tables:
             caption="../report/robustness.rst",
         ),
     log:
-        "results/logs/robustness_tables.log",
+        "results/logs/robustness_report.log",
     conda:
         CONDA_ENV
     params:
-        recipes=lambda w: xcfg.canonical_json(ROBUSTNESS_RECIPES),
+        spec=lambda w: stage_spec("robustness-report", w),
     shell:
-        "python -m xstilts.studies.robustness --tables {output.tables:q} --figures {output.figures:q} "
-        "--recipes {params.recipes:q} {input.files:q} > {log} 2>&1"
+        "exec python -m xstilts robustness-report --spec {params.spec:q} --threads {threads} "
+        "> {log} 2>&1"

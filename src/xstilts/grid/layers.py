@@ -17,7 +17,7 @@ def default_layer(num_hidden_layers: int) -> int:
 
 
 # `hidden_states` indices for known hub models: XLM-R large as in XTREME / the paper (14 of 24),
-# mBERT at the middle of its 12 layers (issue #6). Matched on the last component of the model's
+# mBERT at the middle of its 12 layers. Matched on the last component of the model's
 # path or hub name, case-insensitively (so "google-bert/bert-base-multilingual-cased" matches).
 KNOWN_RETRIEVAL_LAYERS: dict[str, int] = {
     "xlm-roberta-large": 14,

@@ -341,10 +341,45 @@ class AlignmentSpec(StageSpec):
 
 
 @dataclass(frozen=True)
-class FairnessSpec(StageSpec):
-    """Fairness tables and figures from the tidy scores (see `stages.fairness`)."""
+class RobustnessReportSpec(StageSpec):
+    """Robustness tables (`tables`) and figures (`figures`) from the robustness stage's JSON
+    `files`; `recipes` (as `grid.config.recipes` returns them) give the adversarial/clean pairs
+    (see `stages.robustness_report`)."""
 
-    stage: ClassVar[str] = "fairness"
+    stage: ClassVar[str] = "robustness-report"
+    files: list[str]
+    tables: str
+    figures: str | None = None
+    recipes: dict = field(default_factory=dict)
+    baseline: str = "none"
+
+
+@dataclass(frozen=True)
+class AlignmentReportSpec(StageSpec):
+    """Alignment tables and figures from the alignment stage's JSON `files`, with the alignment
+    change against the transfer gain when `scores` (the tidy scores) is given (see
+    `stages.alignment_report`)."""
+
+    stage: ClassVar[str] = "alignment-report"
+    files: list[str]
+    tables: str
+    figures: str
+    scores: str | None = None
+    baseline: str = "none"
+    metric: str = "acc_centered"
+    layer: str | int = "retrieval"
+
+    def check(self) -> None:
+        if isinstance(self.layer, str) and self.layer not in ("retrieval", "mean"):
+            raise ConfigError(f"{self.stage} spec: key 'layer' must be 'retrieval', 'mean' or "
+                              f"a hidden_states index, got {self.layer!r}")
+
+
+@dataclass(frozen=True)
+class FairnessReportSpec(StageSpec):
+    """Fairness tables and figures from the tidy scores (see `stages.fairness_report`)."""
+
+    stage: ClassVar[str] = "fairness-report"
     scores: str
     out: str
     languages: str | None = None
@@ -362,7 +397,7 @@ class FairnessSpec(StageSpec):
     def check(self) -> None:
         for key in ("scores", "out"):
             if not getattr(self, key):
-                raise ConfigError(f"fairness spec: key '{key}' is empty")
+                raise ConfigError(f"{self.stage} spec: key '{key}' is empty")
 
 
 @dataclass(frozen=True)
@@ -386,6 +421,6 @@ class ExportSpec(StageSpec):
 SPECS: dict[str, type[StageSpec]] = {
     cls.stage: cls
     for cls in (DataSpec, LabelsSpec, PretrainSpec, IntermediateSpec, FinetuneSpec, EvaluateSpec,
-                RetrieveSpec, PerturbSpec, RobustnessSpec, AlignmentSpec, FairnessSpec,
-                ExportSpec)
+                RetrieveSpec, PerturbSpec, RobustnessSpec, AlignmentSpec, ExportSpec,
+                RobustnessReportSpec, AlignmentReportSpec, FairnessReportSpec)
 }

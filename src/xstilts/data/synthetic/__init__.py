@@ -24,8 +24,8 @@ What it models
   comprehension (CosmosQA), world knowledge (CommonsenseQA), CCG-like supertags, UD POS tags,
   BIO entity tags, PAWS pairs whose two sentences have the same bag of words, BUCC comparable
   corpora with hidden parallel pairs and Tatoeba parallel pairs, both in minimal-pair groups
-  that share names, numbers and length (`retrieval`); added later (`extra_tasks`, with
-  their own random streams and extension words so earlier files are byte-identical): XCOPA
+  that share names, numbers and length (`retrieval`); the extension tasks (`extension_tasks`, with
+  their own random streams and extension words so the other tasks' files are unchanged): XCOPA
   (cause/effect alternatives; English train/dev = `copa`), tweet sentiment, and the
   multilingual intermediate tasks SIB-200 (topics) and MasakhaNER (PER/ORG/LOC/DATE), which
   have native training data in the low-resource languages (`multilingual_train_languages`).

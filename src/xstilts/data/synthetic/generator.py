@@ -11,7 +11,7 @@ from typing import Any
 
 from xstilts.data.synthetic import retrieval
 from xstilts.data.synthetic.config import resolve_config
-from xstilts.data.synthetic.extra_tasks import EXTRA_BUILDERS
+from xstilts.data.synthetic.extension_tasks import EXTENSION_BUILDERS
 from xstilts.data.synthetic.grammar import CCG_TAGS, Realizer, Text
 from xstilts.data.synthetic.languages import (
     Language,
@@ -28,10 +28,11 @@ INTERMEDIATE = ("anli_plus", "mnli", "qqp", "squad_v2", "squad_v1", "hellaswag",
 TRAINED_TARGETS = ("xnli", "pawsx", "udpos", "panx", "tydiqa")
 EVAL_ONLY_TARGETS = ("xquad", "mlqa")
 RETRIEVAL = ("bucc2018", "tatoeba")
-# added later (own random streams and extension words: earlier files are unchanged)
-NEW_TARGETS = ("xcopa", "tweet_sentiment")  # xcopa's English train/validation = copa's
+# extension tasks (extension_tasks.py): own random streams and extension words, so they leave
+# every other task's files unchanged
+EXTENSION_TARGETS = ("xcopa", "tweet_sentiment")  # xcopa's English train/validation = copa's
 MULTILINGUAL_INTERMEDIATE = ("sib200", "masakhaner")  # + native data in low-resource languages
-_ALL_BUILDERS = {**BUILDERS, **EXTRA_BUILDERS}
+_ALL_BUILDERS = {**BUILDERS, **EXTENSION_BUILDERS}
 # targets trained on an intermediate task's training set (XTREME trains XNLI on MultiNLI); the
 # two tasks' builders must be the same
 TRAIN_FROM = {"xnli": "mnli"}
@@ -148,7 +149,7 @@ def generate_records(cfg: dict[str, Any] | None = None
     for task in TRAINED_TARGETS + EVAL_ONLY_TARGETS:
         for split, examples in _target_splits(bench, task):
             yield from _rendered_target(bench, task, split, examples)
-    yield from _new_tasks(bench)
+    yield from _extension_tasks(bench)
     yield from _retrieval(bench)
     for lang in bench.languages:
         for split, n in (("train", bench.mlm_size(lang)), ("validation", cfg["mlm"]["validation"])):
@@ -190,7 +191,7 @@ def _rendered_target(bench: Benchmark, task: str, split: str, examples: list
         yield task, split, lang, bench.render_all(task, split, examples, lang)
 
 
-def _new_tasks(bench: Benchmark) -> Iterator[tuple[str, str, str, list[Record]]]:
+def _extension_tasks(bench: Benchmark) -> Iterator[tuple[str, str, str, list[Record]]]:
     """XCOPA and tweet sentiment (targets), SIB-200 and MasakhaNER (multilingual intermediate).
 
     xcopa: English train (written as copa's train), validation and test in every language, plus
@@ -199,7 +200,7 @@ def _new_tasks(bench: Benchmark) -> Iterator[tuple[str, str, str, list[Record]]]
     translations) per low-resource language, each language from its own random stream.
     """
     sizes = bench.cfg["sizes"]
-    for task in NEW_TARGETS:
+    for task in EXTENSION_TARGETS:
         for split, examples in _target_splits(bench, task):
             yield from _rendered_target(bench, task, split, examples)
             if task == "xcopa" and split == "validation":

@@ -1,19 +1,15 @@
-"""Alignment tables and figures from the alignment stage's JSONs (the study's entry).
-
-    python -m xstilts.studies.alignment (--out DIR | --tables DIR --figures DIR)
-        [--tidy tidy.csv] [--baseline none] [--metric acc_centered] [--layer retrieval]
-        alignment.json...
-"""
+"""Alignment tables and figures from the alignment stage's JSONs (the study's report, run by
+the `alignment-report` stage)."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from xstilts.io.atomic import write_atomic
+from xstilts.io.errors import DataError
 from xstilts.studies.alignment.figures import gain_plot, layer_plot
 from xstilts.studies.alignment.tables import (
     ALIGN_COLUMNS,
@@ -81,40 +77,19 @@ def make_alignment_outputs(frame: pd.DataFrame, out_dir: Path,
     return written
 
 
-def _layer_arg(text: str) -> Layer:
-    return text if text in ("retrieval", "mean") else int(text)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.alignment",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output folder of tables and figures")
-    parser.add_argument("--tables", type=Path, default=None, help="tables folder (or --out)")
-    parser.add_argument("--figures", type=Path, default=None, help="figures folder (or --out)")
-    parser.add_argument("--tidy", "--scores", dest="scores", type=Path, default=None,
-                        help="the tidy scores table (tidy.csv of xstilts.analysis.scores)")
-    parser.add_argument("--baseline", default="none")
-    parser.add_argument("--metric", default="acc_centered", choices=sorted(METRIC_LABELS))
-    parser.add_argument("--layer", type=_layer_arg, default="retrieval",
-                        help="'retrieval' (default), 'mean' or a hidden_states index")
-    parser.add_argument("files", nargs="+", type=Path, help="alignment JSON files")
-    args = parser.parse_args(argv)
-    from xstilts.io.provenance import start_tool_log
-
-    start_tool_log("alignment_tables")
-    tables, figures = args.tables or args.out, args.figures or args.out
-    if tables is None or figures is None:
-        parser.error("give --out, or both --tables and --figures")
-    scores = None
-    if args.scores is not None:
+def make_report(files: Sequence[str | Path], tables: str | Path, figures: str | Path,
+                scores: str | Path | None = None, baseline: str = "none",
+                metric: str = "acc_centered", layer: Layer = "retrieval") -> list[Path]:
+    """Read the alignment JSON `files` (and the tidy `scores`, for the change against the
+    transfer gain) and write the tables to `tables` and the figures to `figures`."""
+    if metric not in METRIC_LABELS:
+        raise DataError(f"alignment report: unknown metric '{metric}'; "
+                        f"known: {sorted(METRIC_LABELS)}")
+    tidy = None
+    if scores is not None:
         from xstilts.analysis.tables import read_tidy
 
-        scores = read_tidy(args.scores)
-    frame = read_alignment(args.files)
-    for path in make_alignment_outputs(frame, tables, scores, args.baseline, args.metric,
-                                       args.layer, figures_dir=figures):
-        print(path)
-    return 0
-
+        tidy = read_tidy(scores)
+    frame = read_alignment([Path(f) for f in files])
+    return make_alignment_outputs(frame, Path(tables), tidy, baseline, metric, layer,
+                                  figures_dir=Path(figures))

@@ -12,9 +12,7 @@ recipe "none" = the base model), optionally against transfer gains from the tidy
 "At one layer" is the retrieval layer (XTREME's middle layer, `default_layer(L)`) by default,
 or the mean over all layers (`layer="mean"`), or a `hidden_states` index.
 
-    python -m xstilts.studies.alignment (--out DIR | --tables DIR --figures DIR)
-        [--tidy tidy.csv] [--baseline none] [--metric acc_centered] [--layer retrieval]
-        alignment.json...
+The `alignment-report` stage writes them (`xstilts.studies.alignment.report`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Fairness tables and figures from the tidy scores (+ predictions and labels for bootstrap
-intervals over examples): the study's report, run by the `fairness` stage.
+intervals over examples): the study's report, run by the `fairness-report` stage.
 
 Writes `<out>/languages.csv` (the metadata used), fairness_summary, family_scores,
 family_improvement (.csv/.md/.tex) and family_improvement / family_heatmap (.png/.pdf).

@@ -2,17 +2,13 @@
 
 The scores are `xstilts.studies.robustness.tables.run_averages` (per-set non-English languages,
 then targets), mean ± sd over seeds; drawn with xstilts.analysis.figures' helpers (Agg canvases,
-deterministic PNG + PDF).
-
-    python -m xstilts.studies.robustness.figures --out DIR [--recipes r1,r2] (--tidy CSV | files...)
+deterministic PNG + PDF). The `robustness-report` stage draws them.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,11 +27,9 @@ from xstilts.analysis.figures import (
     save_figure,
     seed_note,
 )
-from xstilts.analysis.tables import read_tidy
 from xstilts.studies.robustness.tables import (
     ALL_OPS,
     RUN,
-    collect,
     op_order,
     run_averages,
 )
@@ -128,27 +122,3 @@ def make_robustness_figures(frame: pd.DataFrame, out_dir: Path,
     written = severity_plot(frame, out_dir / "robustness_by_op", None, recipes, baseline)
     written += severity_plot(frame, out_dir / "robustness_mean", [ALL_OPS], recipes, baseline)
     return written
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xstilts.studies.robustness.figures",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--baseline", default="none")
-    parser.add_argument("--recipes", default=None, help="comma-separated recipes (default all)")
-    parser.add_argument("--tidy", type=Path, default=None,
-                        help="robustness_tidy.csv written by xstilts.studies.robustness.tables")
-    parser.add_argument("files", nargs="*", type=Path, help="robustness JSON files")
-    args = parser.parse_args(argv)
-    if (args.tidy is None) == (not args.files):
-        parser.error("give either --tidy TABLE or robustness JSON files")
-    frame = read_tidy(args.tidy) if args.tidy else collect(args.files)
-    recipes = args.recipes.split(",") if args.recipes else None
-    for path in make_robustness_figures(frame, args.out, recipes, args.baseline):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

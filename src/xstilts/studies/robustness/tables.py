@@ -18,8 +18,7 @@ recipe with the same tasks and no `adversarial`}, per-seed differences (adversar
 recipe, paired by seed) of the clean score, the perturbed score and the drop; a negative drop
 difference means adversarial training made the model more robust.
 
-    python -m xstilts.studies.robustness --tables DIR [--figures DIR]
-        [--recipes JSON | --config FILE] robustness.json...
+The `robustness-report` stage writes them (`xstilts.studies.robustness.report`).
 """
 
 from __future__ import annotations

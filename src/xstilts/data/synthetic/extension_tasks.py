@@ -1,4 +1,4 @@
-"""Builders of the tasks added after the first release of mini-XTREME.
+"""Builders of the extension tasks: built on the extension lexicon, each from its own random stream.
 
 - `xcopa` (XTREME-R's XCOPA; its English training data is the `copa` task): a premise, the
   question word "cause" or "effect" (English in every language, as in XCOPA) and two
@@ -337,7 +337,7 @@ def masakhaner_example(world: World) -> TagEx:
     return TagEx([sentence], "ner")
 
 
-EXTRA_BUILDERS: dict[str, Callable[[World], object]] = {
+EXTENSION_BUILDERS: dict[str, Callable[[World], object]] = {
     "xcopa": xcopa_example,
     "tweet_sentiment": tweet_example,
     "sib200": sib200_example,

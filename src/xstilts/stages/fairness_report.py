@@ -1,6 +1,7 @@
-"""Stage: fairness across languages and families, from the tidy scores (+ predictions for CIs).
+"""Stage `fairness-report`: fairness across languages and families, from the tidy scores
+(+ predictions for CIs).
 
-spec (`specs.FairnessSpec`) = {
+spec (`specs.FairnessReportSpec`) = {
   "scores": tidy.csv (xstilts.analysis.scores),
   "out": output folder (replaced atomically once everything is computed),
   "languages": mini-XTREME's languages.csv, or null for real language codes (URIEL/langcodes),
@@ -19,14 +20,14 @@ from __future__ import annotations
 
 import logging
 
-from xstilts.stages.specs import DEFAULT_JOB, FairnessSpec, Job
+from xstilts.stages.specs import DEFAULT_JOB, FairnessReportSpec, Job
 from xstilts.studies.fairness.report import make_report
 
 
-def run(spec: FairnessSpec | dict, job: Job = DEFAULT_JOB) -> None:
+def run(spec: FairnessReportSpec | dict, job: Job = DEFAULT_JOB) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
-    spec = FairnessSpec.parse(spec)
+    spec = FairnessReportSpec.parse(spec)
     make_report(spec.scores, spec.out, languages=spec.languages,
                 predictions_root=spec.predictions_root, labels_root=spec.labels_root,
                 n_boot=spec.bootstrap, seed=spec.seed, level=spec.level, baseline=spec.baseline,

@@ -1,5 +1,6 @@
-"""mini-XTREME's later tasks: XCOPA, tweet sentiment (targets), SIB-200 and MasakhaNER
-(multilingual intermediate tasks with native low-resource data)."""
+"""mini-XTREME's extension tasks (own random streams, extension lexicon): XCOPA, tweet
+sentiment (targets), SIB-200 and MasakhaNER (multilingual intermediate tasks with native
+low-resource data)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from sklearn.linear_model import LogisticRegression
 
 from xstilts.data.synthetic import DEFAULT_CONFIG, generate, generate_records, language_rows
 from xstilts.data.synthetic.generator import (
+    EXTENSION_TARGETS,
     MULTILINGUAL_INTERMEDIATE,
-    NEW_TARGETS,
     multilingual_train_languages,
 )
 from xstilts.data.synthetic.languages import build_languages, english_vocabulary, extend_lexicons
@@ -26,11 +27,11 @@ from xstilts.data.synthetic.lexicon import (
 )
 from xstilts.tasks.registry import get_task
 
-NEW = NEW_TARGETS + MULTILINGUAL_INTERMEDIATE
+EXTENSION = EXTENSION_TARGETS + MULTILINGUAL_INTERMEDIATE
 
 
 def _tiny(sizes: dict[str, dict[str, int]], **extra) -> dict:
-    """A config with `sizes` for the new tasks and 2 examples of everything else."""
+    """A config with `sizes` for the extension tasks and 2 examples of everything else."""
     out = {t: ({s: ({k: 2 for k in v} if isinstance(v, dict) else 2) for s, v in sp.items()})
            for t, sp in DEFAULT_CONFIG["sizes"].items()}
     out.update(sizes)
@@ -39,37 +40,37 @@ def _tiny(sizes: dict[str, dict[str, int]], **extra) -> dict:
             "multilingual_train": 12, "sizes": out, **extra}
 
 
-SMALL = _tiny({t: ({"train": 20, "validation": 6, "test": 6} if t in NEW_TARGETS
-                   else {"train": 20, "validation": 6}) for t in NEW})
+SMALL = _tiny({t: ({"train": 20, "validation": 6, "test": 6} if t in EXTENSION_TARGETS
+                   else {"train": 20, "validation": 6}) for t in EXTENSION})
 # English only, larger: for label balance and baselines
-EN = _tiny({t: ({"train": 600, "validation": 2, "test": 400} if t in NEW_TARGETS
-                else {"train": 600, "validation": 2}) for t in NEW},
+EN = _tiny({t: ({"train": 600, "validation": 2, "test": 400} if t in EXTENSION_TARGETS
+                else {"train": 600, "validation": 2}) for t in EXTENSION},
            languages=["en"], multilingual_train=0)
 
 
-def _new_records(cfg: dict) -> dict:
+def _extension_records(cfg: dict) -> dict:
     return {(t, s, lang): r for t, s, lang, r in generate_records(cfg)
-            if t in NEW or t == "copa"}
+            if t in EXTENSION or t == "copa"}
 
 
 @pytest.fixture(scope="module")
 def small() -> dict:
-    return _new_records(SMALL)
+    return _extension_records(SMALL)
 
 
 @pytest.fixture(scope="module")
 def english() -> dict:
-    return _new_records(EN)
+    return _extension_records(EN)
 
 
 LOW = [r["lang"] for r in language_rows(None) if r["resource_level"] == "low"]
 
 
 # ---------------------------------------------------------------------------- presence
-def test_new_tasks_splits_and_languages(small: dict) -> None:
+def test_extension_tasks_splits_and_languages(small: dict) -> None:
     codes = [r["lang"] for r in language_rows(SMALL)]
     assert LOW == ["vely", "maru", "tamo", "viko"]
-    for task in NEW_TARGETS:
+    for task in EXTENSION_TARGETS:
         assert (task, "train", "en") in small
         for lang in codes:
             assert (task, "validation", lang) in small and (task, "test", lang) in small
@@ -96,7 +97,7 @@ def test_native_data_is_not_a_translation(small: dict) -> None:
 
 
 def test_targets_are_translations(small: dict) -> None:
-    for task in NEW_TARGETS:
+    for task in EXTENSION_TARGETS:
         en = small[(task, "test", "en")]
         hano = small[(task, "test", "hano")]
         assert [(r["id"], r["label"]) for r in en] == [(r["id"], r["label"]) for r in hano]
@@ -149,19 +150,19 @@ def test_written_files_load_with_the_canonical_schema(tmp_path: Path, small: dic
 
 
 def test_deterministic_and_seeded(small: dict) -> None:
-    again = _new_records(SMALL)
+    again = _extension_records(SMALL)
     assert again == small
-    other = _new_records({**SMALL, "seed": 14})
+    other = _extension_records({**SMALL, "seed": 14})
     for key in (("xcopa", "test", "en"), ("tweet_sentiment", "train", "en"),
                 ("sib200", "train", "viko"), ("masakhaner", "train", "en")):
         assert other[key] != small[key], key
 
 
-def test_new_tasks_do_not_change_existing_outputs() -> None:
-    """Sizes of the new tasks do not affect any other task (own random streams)."""
+def test_extension_tasks_do_not_change_other_outputs() -> None:
+    """Sizes of the extension tasks do not affect any other task (own random streams)."""
     def rest(cfg: dict) -> dict:
         return {(t, s, lang): r for t, s, lang, r in generate_records(cfg)
-                if t not in NEW and t != "copa"}
+                if t not in EXTENSION and t != "copa"}
 
     big = _tiny({"xcopa": {"train": 9, "validation": 3, "test": 4},
                  "sib200": {"train": 7, "validation": 3}}, multilingual_train=5)
