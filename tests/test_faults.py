@@ -182,6 +182,7 @@ def small_config() -> dict:
                                           "intermediate": 64, "max_position": 128},
                                  "vocab_size": 600}}
     config["intermediate"] = {}
+    config["hparams"].pop("recipes", None)  # per-recipe hparams name the grid's recipes
     config["targets"] = TARGETS
     config["hparams"]["targets"] = {}
     config["hparams"]["pretrain"] = {"max_steps": 10, "batch_size": 16, "max_length": 32}

@@ -62,6 +62,7 @@ def _base_config(targets: list[str], recipes: list[str]) -> dict:
     config["models"] = {"tiny": {**config["models"]["tiny"], "init": "pretrain",
                                  "recipes": recipes}}
     config["intermediate"] = {"mnli": {"tasks": ["mnli"]}}
+    config["hparams"].pop("recipes", None)  # per-recipe hparams name the grid's recipes
     config["targets"] = targets
     config["seeds"] = [1]
     return config

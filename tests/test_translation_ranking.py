@@ -92,7 +92,7 @@ def test_pretrain_stage_runs_translation_ranking_after_mlm(tmp_path):
     hp = {"lr": 1e-3, "batch_size": 8, "max_steps": 4, "max_length": 32, "warmup_ratio": 0.0}
     out = tmp_path / "base"
     pretrain.run({"model": entry, "benchmark": {"source": "synthetic", "path": str(root)},
-                  "tasks": {}, "seed": 0, "out": str(out), "threads": 1,
+                  "tasks": {}, "seed": 0, "out": str(out),
                   "scratch": str(tmp_path / "scratch"), "hparams": hp})
     summary = json.loads((out / "xstilts_base.json").read_text("utf-8"))["summary"]
     assert summary["translation_ranking"]["steps"] == 3
