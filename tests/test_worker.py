@@ -82,3 +82,32 @@ def test_killing_the_client_kills_the_job(worker, tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail("the job outlived its killed client")
+
+
+def test_another_runs_liveness_probe_leaves_running_jobs_alone(worker, tmp_path):
+    """`remove_stale` in a second run connects to an old live worker's socket and hangs up:
+    the worker must keep serving, and the job it is running must finish normally."""
+    from xstilts import worker as worker_mod
+
+    sock, worker_pid = worker
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)
+    proc = _client(sock, "data", "--spec", f"@{fifo}")
+    for _ in range(200):
+        if _children(worker_pid):
+            break
+        time.sleep(0.05)
+    folder = tmp_path / "xstilts-worker-old"
+    folder.mkdir()
+    (folder / "worker.sock").symlink_to(sock)
+    os.utime(folder, (time.time() - 2 * worker_mod.STALE_S,) * 2)
+    assert worker_mod.remove_stale(tmp_path) == []  # alive: kept
+    time.sleep(0.5)
+    assert _children(worker_pid), "the probe killed the running job"
+    spec = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO if the job is gone
+    os.write(spec, b"{not json")
+    os.close(spec)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "--spec is not valid JSON" in err, err
+    again = _client(sock, "data", "--spec", "{not json")
+    assert again.wait(timeout=60) == 2

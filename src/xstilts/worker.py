@@ -26,6 +26,7 @@ import os
 import selectors
 import signal
 import socket
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -189,7 +190,10 @@ def remove_stale(tmp: Path) -> list[Path]:
 
 
 def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) -> None:
+    """Fork a child for the job a client sends; a connection that sends no job (e.g. the
+    liveness probe of `remove_stale` in another run) is closed and changes nothing else."""
     client, _ = server.accept()
+    fds: list[int] = []
     try:
         msg, fds, _, _ = socket.recv_fds(client, 1 << 20, 3)
         (size,) = HEADER.unpack(msg[: HEADER.size])
@@ -197,7 +201,11 @@ def _accept(server: socket.socket, sel: selectors.BaseSelector, children: dict) 
         if len(body) < size:
             body += recv_exact(client, size - len(body))
         request = json.loads(body)
-    except (OSError, ValueError, ConnectionError):
+        if len(fds) != 3:
+            raise ValueError("a job request carries stdin, stdout and stderr")
+    except (OSError, ValueError, ConnectionError, struct.error):
+        for fd in fds:
+            os.close(fd)
         client.close()
         return
     job = {"log": fd_path(fds[1]) if len(fds) > 1 else None, "cwd": request.get("cwd"),
