@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xstilts.io.atomic import atomic_dir, write_json  # noqa: F401  (the stages' writers)
 from xstilts.tasks.registry import TaskSpec, get_task
+
+if TYPE_CHECKING:
+    from xstilts.engine.training import TrainTask
+    from xstilts.stages.specs import Job, TrainingSpec
 
 log = logging.getLogger("xstilts")
 
@@ -33,3 +37,14 @@ def source_of(bench: dict[str, Any]) -> dict[str, Any]:
     if bench.get("gold_path"):
         source["gold_path"] = bench["gold_path"]
     return source
+
+
+def train_stage(spec: TrainingSpec, job: Job, tasks: list[TrainTask],
+                **options: Any) -> dict[str, Any]:
+    """`engine.training.train` of a training stage: the spec's model, output, scratch, hparams
+    and seed, the job's threads and time budget; `options`: train's other keywords."""
+    from xstilts.engine.training import train
+
+    return train(tasks, encoder_path=spec.model_path, out_dir=spec.out,
+                 scratch_dir=spec.scratch, hparams=spec.hparams, seed=spec.seed,
+                 threads=job.threads, time_budget=job.time_budget, **options)

@@ -10,7 +10,7 @@ costs no training; the evaluation runs in the same process, saving a job per che
 from __future__ import annotations
 
 from xstilts.stages import evaluate
-from xstilts.stages.common import log, setup, source_of, task_of
+from xstilts.stages.common import log, setup, source_of, task_of, train_stage
 from xstilts.stages.specs import DEFAULT_JOB, FinetuneSpec, Job
 
 
@@ -18,7 +18,7 @@ def run(spec: FinetuneSpec | dict, job: Job = DEFAULT_JOB) -> None:
     spec = FinetuneSpec.parse(spec)
     setup(job.threads)
     from xstilts.data.load import load_split
-    from xstilts.engine.training import TrainTask, train
+    from xstilts.engine.training import TrainTask
 
     source = source_of(spec.benchmark)
     target = task_of(spec, spec.target)
@@ -26,17 +26,7 @@ def run(spec: FinetuneSpec | dict, job: Job = DEFAULT_JOB) -> None:
     train_ds = load_split(target, "train", "en", source)
     dev_ds = load_split(target, "validation", "en", source)
     task = TrainTask(name=target.name, spec=target, train=train_ds, dev=dev_ds)
-    summary = train(
-        [task],
-        encoder_path=spec.model_path,
-        out_dir=spec.out,
-        scratch_dir=spec.scratch,
-        hparams=spec.hparams,
-        seed=spec.seed,
-        threads=job.threads,
-        eval_task=task,
-        time_budget=job.time_budget,
-    )
+    summary = train_stage(spec, job, [task], eval_task=task)
     log.info("fine-tuned %s: %s", target.name, summary)
     for sub, loaded in evaluations:
         evaluate.run(sub, job, loaded=loaded)

@@ -21,6 +21,7 @@ from xstilts.stages.common import (
     setup,
     source_of,
     task_of,
+    train_stage,
     write_json,
 )
 from xstilts.stages.specs import DEFAULT_JOB, IntermediateSpec, Job
@@ -145,7 +146,7 @@ def run(spec: IntermediateSpec | dict, job: Job = DEFAULT_JOB) -> None:
     from datasets import concatenate_datasets
 
     from xstilts.data.load import load_split, task_labels
-    from xstilts.engine.training import TrainTask, train
+    from xstilts.engine.training import TrainTask
 
     recipe = spec.recipe
     source = source_of(spec.benchmark)
@@ -172,19 +173,9 @@ def run(spec: IntermediateSpec | dict, job: Job = DEFAULT_JOB) -> None:
         if len(corpus) > n_task:
             corpus = corpus.shuffle(seed=spec.seed).select(range(n_task))
         tasks.append(TrainTask(name="mlm", spec=mlm, train=corpus, dev=None))
-    summary = train(
-        tasks,
-        encoder_path=spec.model_path,
-        out_dir=spec.out,
-        scratch_dir=spec.scratch,
-        hparams=spec.hparams,
-        seed=spec.seed,
-        threads=job.threads,
-        sampler=recipe.get("sampler"),
-        time_budget=job.time_budget,
-        adversarial=recipe.get("adversarial"),
-        eval_task=early_stopping_task(tasks),
-    )
+    summary = train_stage(spec, job, tasks, sampler=recipe.get("sampler"),
+                          adversarial=recipe.get("adversarial"),
+                          eval_task=early_stopping_task(tasks))
     log.info("intermediate %s done: %s", "+".join(recipe["tasks"]), summary)
     if spec.dev_out:
         write_json(Path(spec.dev_out), dev_report(spec, tasks, summary))

@@ -119,6 +119,36 @@ class StageSpec:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True, kw_only=True)
+class BenchmarkSpec(StageSpec):
+    """Base of the specs of stages that read benchmark data: `benchmark` (the config's, with
+    its data path) and the task registry overrides `tasks`."""
+
+    benchmark: dict
+    tasks: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointSpec(BenchmarkSpec):
+    """Base of the specs of stages that read a checkpoint: `model_path` and the config slices
+    that produced it (`upstream`, provenance only)."""
+
+    model_path: str
+    upstream: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingSpec(BenchmarkSpec):
+    """Base of the training stages' specs: `model_path` trained with `hparams` and `seed` into
+    `out`, resumable state in `scratch` (see `stages.common.train_stage`)."""
+
+    model_path: str
+    hparams: dict
+    seed: int
+    out: str
+    scratch: str
+
+
 @dataclass(frozen=True)
 class DataSpec(StageSpec):
     """Generate mini-XTREME into `out` from `benchmark.synthetic` settings."""
@@ -129,29 +159,25 @@ class DataSpec(StageSpec):
 
 
 @dataclass(frozen=True)
-class LabelsSpec(StageSpec):
+class LabelsSpec(BenchmarkSpec):
     """Gold test labels of one target in the XTREME submission layout (`out` = its folder)."""
 
     stage: ClassVar[str] = "labels"
     target: str
-    benchmark: dict
     out: str
-    tasks: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class PretrainSpec(StageSpec):
+class PretrainSpec(BenchmarkSpec):
     """A base model: `init: pretrain` (needs `hparams`) or `init: random` (needs `tokenizer`)."""
 
     stage: ClassVar[str] = "pretrain"
     model: dict
-    benchmark: dict
     out: str
     scratch: str
     seed: int = 0
     hparams: dict | None = None
     tokenizer: str | None = None
-    tasks: dict = field(default_factory=dict)
 
     def check(self) -> None:
         super().check()
@@ -163,23 +189,16 @@ class PretrainSpec(StageSpec):
 
 
 @dataclass(frozen=True)
-class IntermediateSpec(StageSpec):
+class IntermediateSpec(TrainingSpec):
     """Intermediate training of `model_path` on a recipe's tasks."""
 
     stage: ClassVar[str] = "intermediate"
     recipe: dict
-    benchmark: dict
-    model_path: str
-    hparams: dict
-    seed: int
-    out: str
-    scratch: str
     dev_out: str = ""
     model_name: str = ""
     recipe_name: str = ""
     targets: list[str] = field(default_factory=list)
     model: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
 
     def check(self) -> None:
         super().check()
@@ -188,20 +207,13 @@ class IntermediateSpec(StageSpec):
 
 
 @dataclass(frozen=True)
-class FinetuneSpec(StageSpec):
+class FinetuneSpec(TrainingSpec):
     """Fine-tuning of `model_path` on one target's English training data."""
 
     stage: ClassVar[str] = "finetune"
     target: str
-    benchmark: dict
-    model_path: str
-    hparams: dict
-    seed: int
-    out: str
-    scratch: str
     evaluate: list[dict] = field(default_factory=list)
     upstream: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
 
     def check(self) -> None:
         super().check()
@@ -219,37 +231,29 @@ class FinetuneSpec(StageSpec):
 
 
 @dataclass(frozen=True)
-class EvaluateSpec(StageSpec):
+class EvaluateSpec(CheckpointSpec):
     """Zero-shot evaluation of the fine-tuned `model_path` on every language of `target`."""
 
     stage: ClassVar[str] = "evaluate"
     target: str
-    benchmark: dict
-    model_path: str
     ids: dict
     out: str
     predictions: str
     labels: str | None = None
-    upstream: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class RetrieveSpec(StageSpec):
+class RetrieveSpec(CheckpointSpec):
     """BUCC and Tatoeba straight from the encoder `model_path` (see `stages.retrieve`);
     `targets`: [{target, out, predictions}]."""
 
     stage: ClassVar[str] = "retrieve"
-    benchmark: dict
-    model_path: str
     retrieval: dict
     ids: dict
     targets: list[dict]
     model: dict = field(default_factory=dict)
     device: str | None = None
     precision: str | None = None
-    upstream: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
 
     def check(self) -> None:
         super().check()
