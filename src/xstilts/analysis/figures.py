@@ -14,8 +14,11 @@ import logging
 import math
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,6 +86,39 @@ def ordered_labels(frame: pd.DataFrame, baseline: str) -> list[str]:
 
 def figure_style():
     return sns.axes_style("whitegrid")
+
+
+@contextmanager
+def styled_figure(width: float, height: float) -> Iterator[Figure]:
+    """A new figure in the figures' rc settings and style; save it inside the block."""
+    with rc_context(RC), figure_style():
+        yield new_figure(width, height)
+
+
+@dataclass(frozen=True)
+class RecipeStyle:
+    """The recipe lines of a figure: labels in order (by model, baseline first), a colour and
+    a marker each."""
+
+    order: list[str]
+    colors: dict[str, Any]
+    markers: dict[str, str]
+
+
+def recipe_style(frame: pd.DataFrame, baseline: str) -> tuple[pd.DataFrame, RecipeStyle]:
+    """`frame` with a "label" column (`row_labels`), and the labels' order, colours, markers."""
+    data = frame.assign(label=row_labels(frame).to_numpy())
+    order = ordered_labels(data, baseline)
+    return data, RecipeStyle(
+        order, dict(zip(order, distinct_colors(len(order)), strict=True)),
+        {label: MARKERS[k % len(MARKERS)] for k, label in enumerate(order)})
+
+
+def legend_right(ax: Any) -> None:
+    """Move the recipes' legend of `ax` (if it has one) to the right of it."""
+    if ax.get_legend() is not None:
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), title="intermediate",
+                        fontsize="small")
 
 
 # ---------------------------------------------------------------------------- shared conventions

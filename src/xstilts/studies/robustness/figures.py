@@ -14,19 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import rc_context
 
-from xstilts.analysis.figures import (
-    MARKERS,
-    RC,
-    distinct_colors,
-    figure_style,
-    new_figure,
-    ordered_labels,
-    row_labels,
-    save_figure,
-    seed_note,
-)
+from xstilts.analysis.figures import recipe_style, save_figure, seed_note, styled_figure
 from xstilts.studies.robustness.tables import (
     ALL_OPS,
     RUN,
@@ -71,14 +60,11 @@ def severity_plot(frame: pd.DataFrame, stem: Path, ops: Sequence[str] | None = N
     unknown = sorted(set(ops) - set(have))
     if unknown:
         raise ValueError(f"unknown op(s) {unknown}; have {have}")
-    curves = curves[curves["op"].isin(ops)].assign(label=lambda d: row_labels(d).to_numpy())
-    order = ordered_labels(curves, baseline)
-    colors = dict(zip(order, distinct_colors(len(order)), strict=True))
-    markers = {label: MARKERS[k % len(MARKERS)] for k, label in enumerate(order)}
+    curves, style = recipe_style(curves[curves["op"].isin(ops)], baseline)
+    order = style.order
     ncols = min(3, len(ops))
     nrows = math.ceil(len(ops) / ncols)
-    with rc_context(RC), figure_style():
-        fig = new_figure(1.0 + 3.4 * ncols, 0.6 + 2.8 * nrows)
+    with styled_figure(1.0 + 3.4 * ncols, 0.6 + 2.8 * nrows) as fig:
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
         span = float(curves["severity"].max()) or 1.0
         dodge = {label: 0.012 * span * (k - (len(order) - 1) / 2) for k, label in
@@ -91,7 +77,8 @@ def severity_plot(frame: pd.DataFrame, stem: Path, ops: Sequence[str] | None = N
                     continue
                 ax.errorbar(line["severity"] + dodge[label], line["mean"],
                             yerr=line["sd"].fillna(0.0),
-                            color=colors[label], label=label, marker=markers[label], markersize=3,
+                            color=style.colors[label], label=label, marker=style.markers[label],
+                            markersize=3,
                             capsize=2, linewidth=1.2)
             ax.set_xticks(sorted(set(part["severity"])))
             ax.set_title("mean over ops" if op == ALL_OPS else op)
