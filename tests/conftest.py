@@ -33,6 +33,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture
+def fresh_load_cache():
+    """`xstilts.data.load`'s dataset cache emptied before and after the test."""
+    from xstilts.data import load
+
+    load.clear_cache()
+    yield
+    load.clear_cache()
+
+
+@pytest.fixture(scope="module")
+def hub_files(tmp_path_factory):
+    """The hub fixtures of `fixtures_real.HUB` as parquet files: key -> file."""
+    from fixtures_real import write_hub_parquet
+
+    return write_hub_parquet(tmp_path_factory.mktemp("hub"))
+
+
+@pytest.fixture
+def fake_hub(hub_files, tmp_path, monkeypatch):
+    """`datasets.load_dataset` serves the hub fixtures (no network)."""
+    import datasets
+    from fixtures_real import fake_load_dataset
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset(hub_files, tmp_path / "c"))
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

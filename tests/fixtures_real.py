@@ -2,7 +2,9 @@
 
 - `HUB`: rows + features per (hub id, config, split), in the hub datasets' column names and
   features (ClassLabel where the hub has one); `write_hub_parquet` stores them as parquet and
-  `fake_load_dataset` serves them to `datasets.load_dataset(id, config, split=...)`.
+  `fake_load_dataset` serves them to `datasets.load_dataset(id, config, split=...)` (the
+  `hub_files` and `fake_hub` fixtures of conftest.py); `HUB_SRC` is the hub source of
+  `load_split`, `named_row` a loaded row with label names, `hub_requests` what the hub is asked.
 - `write_xtreme_download`: raw files in google-research/xtreme's `download/` layout, written
   byte by byte here (not through xstilts' writers) so the readers are tested independently.
 - `write_ccgbank`: CCGbank AUTO files.
@@ -29,6 +31,7 @@ PAIR_F = Features({"source_sentence": S, "target_sentence": S, "source_lang": S,
                    "target_lang": S})
 
 CTX = "Paris is the capital of France."
+HUB_SRC = {"kind": "hub", "path": None, "ccg_path": None}
 
 
 def _qa(qid: str, question: str, text: str, start: int, title: str = "Paris") -> dict:
@@ -217,6 +220,40 @@ def fake_load_dataset(files: dict, cache_dir: Path, real=datasets.load_dataset):
                     cache_dir=str(cache_dir))
 
     return load
+
+
+def named_row(ds: datasets.Dataset, row: int) -> dict[str, Any]:
+    """Row `row` of a loaded dataset with its ClassLabel ids turned back into names."""
+    rec = dict(ds[row])
+    feats = ds.features
+    if "label" in rec and isinstance(feats["label"], ClassLabel) and rec["label"] >= 0:
+        rec["label"] = feats["label"].int2str(rec["label"])
+    if "tags" in rec:
+        rec["tags"] = [feats["tags"].feature.int2str(t) if t >= 0 else t for t in rec["tags"]]
+    return rec
+
+
+def hub_requests(monkeypatch: Any, reads: list[tuple[str, str, str]]) -> list[tuple]:
+    """The (hub id, config, split) `datasets.load_dataset` is asked for by each
+    `load_split(task, split, lang, HUB_SRC)` of `reads` (offline: each one must fail with a
+    `DataError`)."""
+    import pytest
+
+    from xstilts.data.load import load_split
+    from xstilts.data.schema import DataError
+    from xstilts.tasks.registry import get_task
+
+    calls = []
+
+    def spy(path: str, name: str | None = None, split: str | None = None, **_: Any):
+        calls.append((path, name, split))
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", spy)
+    for name, split, lang in reads:
+        with pytest.raises(DataError, match="offline"):
+            load_split(get_task(name), split, lang, HUB_SRC)
+    return calls
 
 
 # ---------------------------------------------------------------- xtreme download/ layout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datasets
 import pytest
-from fixtures_real import fake_load_dataset, write_ccgbank, write_hub_parquet, write_xtreme_download
+from fixtures_real import HUB_SRC, hub_requests, named_row, write_ccgbank, write_xtreme_download
 
 from xstilts.data import hub, load
 from xstilts.data.layout import write_canonical
@@ -12,35 +12,7 @@ from xstilts.data.load import CCG_UNK, load_split, task_labels
 from xstilts.data.schema import features_for
 from xstilts.tasks.registry import builtin_tasks, get_task
 
-HUB_SRC = {"kind": "hub", "path": None, "ccg_path": None}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    load.clear_cache()
-    yield
-    load.clear_cache()
-
-
-@pytest.fixture(scope="module")
-def hub_files(tmp_path_factory):
-    return write_hub_parquet(tmp_path_factory.mktemp("hub"))
-
-
-@pytest.fixture
-def fake_hub(hub_files, tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset(hub_files, tmp_path / "c"))
-
-
-def _decode(ds: datasets.Dataset, row: int) -> dict:
-    """A row with ClassLabel ids turned back into names."""
-    rec = dict(ds[row])
-    feats = ds.features
-    if "label" in rec and isinstance(feats["label"], datasets.ClassLabel) and rec["label"] >= 0:
-        rec["label"] = feats["label"].int2str(rec["label"])
-    if "tags" in rec:
-        rec["tags"] = [feats["tags"].feature.int2str(t) if t >= 0 else t for t in rec["tags"]]
-    return rec
+pytestmark = pytest.mark.usefixtures("fresh_load_cache")
 
 
 HUB_CASES = [
@@ -86,20 +58,22 @@ def _check_rows(ds: datasets.Dataset, task, n: int, first: dict | None, last: di
     assert ds.features == features_for(task)
     assert len(ds) == n
     for want, row in ((first, 0), (last, n - 1)):
-        got = _decode(ds, row) if want else {}
+        got = named_row(ds, row) if want else {}
         for key, value in (want or {}).items():
             assert got[key] == value, (key, got)
 
 
 @pytest.mark.parametrize("name,split,lang,n,first,last", HUB_CASES)
-def test_hub_adapter(fake_hub, name, split, lang, n, first, last):
+@pytest.mark.usefixtures("fake_hub")
+def test_hub_adapter(name, split, lang, n, first, last):
     task = get_task(name)
     ds = load_split(task, split, lang, HUB_SRC)
     _check_rows(ds, task, n, first, last)
 
 
 @pytest.mark.parametrize("name,lang", [("bucc2018", "de"), ("tatoeba", "de")])
-def test_hub_retrieval(fake_hub, name, lang):
+@pytest.mark.usefixtures("fake_hub")
+def test_hub_retrieval(name, lang):
     task = get_task(name)
     dd = load_split(task, "test", lang, HUB_SRC)
     assert set(dd) == {"source", "target", "gold"}
@@ -111,18 +85,9 @@ def test_hub_retrieval(fake_hub, name, lang):
 
 
 def test_hub_uses_real_ids(monkeypatch):
-    calls = []
-
-    def spy(path, name=None, split=None, **_):
-        calls.append((path, name, split))
-        raise ConnectionError("offline")
-
-    monkeypatch.setattr(datasets, "load_dataset", spy)
-    for name, lang in [("udpos", "eu"), ("tatoeba", "zh"), ("mlqa", "hi"), ("anli_plus", "en")]:
-        with pytest.raises(load.DataError, match="offline"):
-            load_split(get_task(name), "test" if name != "anli_plus" else "train", lang,
-                       HUB_SRC)
-    assert calls == [("google/xtreme", "udpos.Basque", "test"),
+    reads = [("udpos", "test", "eu"), ("tatoeba", "test", "zh"), ("mlqa", "test", "hi"),
+             ("anli_plus", "train", "en")]
+    assert hub_requests(monkeypatch, reads) == [("google/xtreme", "udpos.Basque", "test"),
                      ("google/xtreme", "tatoeba.cmn", "validation"),
                      ("google/xtreme", "MLQA.hi.hi", "test"),
                      ("facebook/anli", "plain_text", "train_r1")]
@@ -195,10 +160,10 @@ def test_ccgbank(tmp_path):
     assert labels == sorted(["N", "(S[dcl]\\NP)/NP", "NP"]) + [CCG_UNK]
     train = load_split(task, "train", "en", src)
     assert train.features == features_for(task, labels)
-    assert _decode(train, 0) == {"id": "wsj_0201.1", "tokens": ["Pierre", "likes", "it"],
+    assert named_row(train, 0) == {"id": "wsj_0201.1", "tokens": ["Pierre", "likes", "it"],
                                  "tags": ["N", "(S[dcl]\\NP)/NP", "NP"]}
     dev = load_split(task, "validation", "en", src)
-    assert _decode(dev, 0)["tags"] == ["N", CCG_UNK]  # S\N never seen in training
+    assert named_row(dev, 0)["tags"] == ["N", CCG_UNK]  # S\N never seen in training
 
 
 def test_ccg_needs_a_path():
