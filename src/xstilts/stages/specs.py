@@ -16,6 +16,10 @@ One name per concept in every spec:
   `predictions`: the predictions folder of one target;
 - `ids`: the job's grid coordinates written into its results (model, intermediate, seed).
 
+Fields that several specs share are declared once, in base classes: `BenchmarkSpec`
+(`benchmark`, `tasks`), `CheckpointSpec` (+ `model_path`, `upstream`) and `TrainingSpec`
+(+ `model_path`, `hparams`, `seed`, `out`, `scratch`).
+
 `from_json` is the one place a spec is checked: a missing, unknown or mistyped key raises
 `ConfigError` naming the stage and the key.
 """
