@@ -121,7 +121,7 @@ def test_table_mean_sd_over_seeds(frame):
 def test_adversarial_pairs_from_recipes():
     from xstilts.grid.config import recipes
 
-    config = {"recipe": {
+    config = {"recipes": {
         "anli_plus": {"tasks": ["anli_plus"]},
         "anli_plus_mlm": {"tasks": ["anli_plus"], "mlm": True},
         "anli_plus_adv": {"tasks": ["anli_plus"], "adversarial": {"op": "char"}},
