@@ -142,6 +142,27 @@ def test_collect_rejects_duplicates_and_empty(tmp_path: Path) -> None:
         collect([])
 
 
+def test_results_of_an_older_run_name_the_renamed_field(tmp_path: Path) -> None:
+    """A score file or tidy table of an older xstilts (the recipe was called `intermediate`)
+    is refused in one line naming the old and new name, never read as a missing field."""
+    from xstilts.analysis.tables import read_tidy
+    from xstilts.stages.robustness import read_clean
+
+    (path,) = write_grid(tmp_path / "in", seeds=(1,), recipes=("mnli",), targets=("pawsx",))
+    raw = json.loads(path.read_text())
+    raw["intermediate"] = raw.pop("recipe")
+    path.write_text(json.dumps(raw))
+    with pytest.raises(DataError, match=r"scores\.json: key 'intermediate' was renamed 'recipe'"):
+        collect([path])
+    with pytest.raises(DataError, match="key 'intermediate' was renamed 'recipe'"):
+        read_clean(path, {"model": "tiny", "recipe": "none", "seed": 1}, "pawsx")
+    table = tmp_path / "tidy.csv"
+    collect(write_grid(tmp_path / "new", seeds=(1,))).rename(
+        columns={"recipe": "intermediate"}).to_csv(table, index=False)
+    with pytest.raises(DataError, match=r"tidy\.csv: column 'intermediate' was renamed 'recipe'"):
+        read_tidy(table)
+
+
 # ---------------------------------------------------------------------------- tables
 
 def test_xtreme_table_by_hand(tidy: pd.DataFrame) -> None:
