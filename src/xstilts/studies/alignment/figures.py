@@ -27,7 +27,7 @@ def layer_plot(frame: pd.DataFrame, stem: Path, value: str = "value", baseline: 
     data = frame.dropna(subset=[value])
     if data.empty:
         raise ValueError(f"nothing to plot for {stem.name}")
-    keys = [c for c in ("model", "intermediate", "seed", "metric", "layer") if c in data.columns]
+    keys = [c for c in ("model", "recipe", "seed", "metric", "layer") if c in data.columns]
     data = data.groupby(keys, sort=True)[value].mean().reset_index()
     data, style = recipe_style(data, baseline)
     order = style.order
