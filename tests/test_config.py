@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.utils import validate
-from workflow_utils import REPO, default_config, snakemake, write_config
+from workflow_utils import REPO, default_config, snakemake, validated, write_config
 
 from xstilts.grid import config as cfg
 from xstilts.grid.cost import estimate
@@ -18,8 +16,7 @@ SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
 
 def _validated(config: dict) -> dict:
-    config = copy.deepcopy(config)
-    validate(config, SCHEMA)
+    config = validated(config)
     cfg.check(config)
     return config
 
@@ -218,7 +215,7 @@ def test_schema_hparams_are_the_engines_config_hparams():
 def test_resource_stages_are_the_rules_stages():
     import re
 
-    used = {m for path in (REPO / "workflow" / "rules").glob("*.smk")
+    used = {m for path in (REPO / "workflow" / "rules").rglob("*.smk")
             for m in re.findall(r'_for\("(\w+)"\)', path.read_text("utf-8"))}
     schema = yaml.safe_load(Path(SCHEMA).read_text("utf-8"))
     assert set(cfg.RESOURCE_STAGES) == used | {"default"}

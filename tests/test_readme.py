@@ -33,7 +33,7 @@ spec.loader.exec_module(readme_numbers)
 
 def rule_names() -> set[str]:
     text = "\n".join(p.read_text(encoding="utf-8") for p in
-                     [REPO / "Snakefile", *(REPO / "workflow" / "rules").glob("*.smk")])
+                     [REPO / "Snakefile", *(REPO / "workflow" / "rules").rglob("*.smk")])
     return set(re.findall(r"^\s*rule (\w+):", text, re.M))
 
 

@@ -193,7 +193,7 @@ def test_shell_commands_quote_every_config_value():
     else unquoted is a constant or a wildcard-constrained path."""
     safe = {"log", "input", "threads"}
     shells = []
-    for path in (REPO / "workflow" / "rules").glob("*.smk"):
+    for path in (REPO / "workflow" / "rules").rglob("*.smk"):
         shells += re.findall(r"shell:\s*\n\s*(\"[^\n]*\")", path.read_text("utf-8"))
     assert len(shells) >= 9
     for shell in shells:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from pathlib import Path
 
 import xstilts.studies
 from xstilts.stages.registry import CORE, Stage
@@ -18,6 +19,14 @@ from xstilts.stages.registry import CORE, Stage
 def studies() -> list[str]:
     """The study packages' names (= their config keys), sorted."""
     return sorted(m.name for m in pkgutil.iter_modules(xstilts.studies.__path__) if m.ispkg)
+
+
+def config_schemas() -> dict[str, Path]:
+    """{study: its package's config.schema.yaml}, for the studies that have one: the JSON
+    schema (with defaults) of the config's `<study>:` key."""
+    root = Path(xstilts.studies.__file__).parent
+    paths = {name: root / name / "config.schema.yaml" for name in studies()}
+    return {name: path for name, path in paths.items() if path.is_file()}
 
 
 @functools.cache
