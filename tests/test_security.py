@@ -336,7 +336,6 @@ def test_names_ending_in_a_newline_are_rejected(name):
     config = default_config()
     config["intermediate"] = {name: {"tasks": ["mnli"]}}
     with pytest.raises(Exception, match="intermediate|does not match"):
-        from snakemake.utils import validate
+        from workflow_utils import validated
 
-        validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
-        cfg.check(config)
+        cfg.check(validated(config))
