@@ -223,3 +223,28 @@ def test_a_study_is_its_package_and_its_rule_file(tmp_path):
     targets = default_config()["targets"]
     counts = json.loads((workdir / "results" / "coverage.json").read_text())
     assert counts == {t: len(get_task(t).languages) for t in targets}
+
+
+def test_a_study_stage_takes_a_new_name(tmp_path, monkeypatch):
+    """Two declarations of one stage name: an error naming both places, not a silent choice."""
+    import xstilts.studies
+    from xstilts import registry
+
+    (tmp_path / "shadow").mkdir()
+    (tmp_path / "shadow" / "__init__.py").write_text(
+        "from xstilts.stages.registry import Stage\n"
+        "from xstilts.stages.specs import EvaluateSpec\n"
+        "STAGES = (Stage(EvaluateSpec, __name__),)\n", encoding="utf-8")
+    monkeypatch.setattr(xstilts.studies, "__path__", [*xstilts.studies.__path__, str(tmp_path)])
+    registry.stages.cache_clear()
+    try:
+        assert "shadow" in registry.studies()
+        with pytest.raises(ValueError, match=r"xstilts\.studies\.shadow\.STAGES: stage "
+                                             r"'evaluate' is already declared by "
+                                             r"xstilts\.stages\.registry\.CORE"):
+            registry.stages()
+    finally:
+        monkeypatch.undo()
+        sys.modules.pop("xstilts.studies.shadow", None)
+        registry.stages.cache_clear()
+    assert "evaluate" in registry.stages()
