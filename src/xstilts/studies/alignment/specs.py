@@ -34,9 +34,10 @@ class AlignmentSpec(StageSpec):
 
 @dataclass(frozen=True)
 class AlignmentReportSpec(StageSpec):
-    """Alignment tables and figures from the alignment stage's JSON `files`, with the alignment
-    change against the transfer gain when `scores` (the tidy scores) is given (see
-    `studies.alignment.report`)."""
+    """Alignment tables (`tables`) and figures (`figures`) from the alignment stage's JSON
+    `files`, with the alignment change against the transfer gain when `scores` (the tidy
+    scores, xstilts.analysis.scores) is given; `layer`: "retrieval" | "mean" | a hidden_states
+    index (see `studies.alignment.report`)."""
 
     stage: ClassVar[str] = "alignment-report"
     files: list[str]
