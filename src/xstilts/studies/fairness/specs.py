@@ -16,7 +16,7 @@ class FairnessReportSpec(StageSpec):
     `scores`: tidy.csv (xstilts.analysis.scores); `out`: the output folder (replaced atomically
     once everything is computed); `languages`: mini-XTREME's languages.csv, or None for real
     language codes (URIEL/langcodes); `predictions_root`: the folder of
-    `<model>/<intermediate>/seed<seed>/<target>/test-<lang>.<ext>` (results/predictions), without
+    `<model>/<recipe>/seed<seed>/<target>/test-<lang>.<ext>` (results/predictions), without
     which there are no CIs; `labels_root`: the folder of `<target>/test-<lang>.<ext>`
     (results/labels), with `predictions_root`; `bootstrap`: replicates B (0 = no CIs);
     `figure_target`: "avg" by default; `figure_recipes`: None = all; `tasks`: registry extras.
