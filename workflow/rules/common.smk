@@ -3,6 +3,7 @@ import glob
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
 SRC = os.path.join(workflow.basedir, "src")
@@ -33,7 +34,12 @@ _core = {k: v for k, v in config.items() if k not in xregistry.studies()}
 validate(_core, "../schemas/config.schema.yaml")
 config.update(_core)
 for _study, _schema in xregistry.config_schemas().items():
-    validate(config.setdefault(_study, {}), str(_schema))
+    try:
+        validate(config.setdefault(_study, {}), str(_schema))
+    except WorkflowError as err:  # one line naming the key (the study's schema sees its part)
+        _cause = err.__context__
+        _key = ".".join([_study, *map(str, getattr(_cause, "absolute_path", []))])
+        sys.exit(f"xstilts: invalid config: {_key}: {getattr(_cause, 'message', err)}")
 try:
     xcfg.check(config)
 except xcfg.ConfigError as err:
