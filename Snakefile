@@ -3,8 +3,8 @@
 #   snakemake --cores all --profile slurm   on a SLURM cluster
 #   snakemake --configfile config/paper.yaml --profile slurm   the paper's setup
 # Stages, one per rule file: data -> pretrain -> intermediate -> finetune -> evaluate / retrieve
-# -> aggregate -> figures (-> `snakemake --report report.html`); research studies: perturb ->
-# robustness, alignment, fairness.
+# -> aggregate -> figures (-> `snakemake --report report.html`); research studies, a rule file
+# each in workflow/rules/studies/ (robustness, alignment, fairness), all included below.
 
 from snakemake.utils import min_version
 
@@ -31,10 +31,11 @@ include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/training_curves.smk"
-include: "workflow/rules/perturb.smk"
-include: "workflow/rules/robustness.smk"
-include: "workflow/rules/alignment.smk"
-include: "workflow/rules/fairness.smk"
+
+
+for _study_rules in STUDY_RULES:  # found in common.smk; a new study's rule file is included too
+
+    include: _study_rules
 
 
 rule all:
@@ -44,6 +45,4 @@ rule all:
         rules.figures.output,
         rules.training_curves.output if TRAINING_CURVES else [],
         [xgrid.labels_dir(t) for t in config["targets"]] if SYNTHETIC else [],
-        rules.robustness_report.output if ROBUSTNESS_FILES else [],
-        rules.alignment_report.output if ALIGNMENT_FILES else [],
-        rules.fairness_report.output if config["fairness"]["enabled"] else [],
+        STUDY_OUTPUTS,

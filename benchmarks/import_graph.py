@@ -7,9 +7,10 @@ inside a function (a lazy import still ties the two modules together). A circle 
 connected set of two or more modules. Layers, lowest first (a module may import its own layer
 and lower ones, never a higher one):
 
-    root < io < metrics < tasks < grid < data < perturb < engine < analysis < studies < stages
+    root < io < metrics < tasks < grid < data < perturb < engine < analysis < stages < studies
     < top
-(root: the package __init__, its version; top: cli, worker, worker_client, __main__).
+(root: the package __init__, its version; top: cli, registry, worker, worker_client, __main__).
+A study sits above the stages: its package declares stages of its own, built on the core ones.
 Prints a table; exit status 1 if any circle or upward import (a module in a package not in
 LAYERS is reported as outside the layers).
 """
@@ -23,8 +24,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 LAYERS = ("root", "io", "metrics", "tasks", "grid", "data", "perturb", "engine", "analysis",
-          "studies", "stages", "top")
-TOP = {"cli", "worker", "worker_client", "__main__"}
+          "stages", "studies", "top")
+TOP = {"cli", "registry", "worker", "worker_client", "__main__"}
 
 
 def module_name(path: Path, src: Path) -> str:

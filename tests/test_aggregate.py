@@ -146,7 +146,7 @@ def test_results_of_an_older_run_name_the_renamed_field(tmp_path: Path) -> None:
     """A score file or tidy table of an older xstilts (the recipe was called `intermediate`)
     is refused in one line naming the old and new name, never read as a missing field."""
     from xstilts.analysis.tables import read_tidy
-    from xstilts.stages.robustness import read_clean
+    from xstilts.studies.robustness.stage import read_clean
 
     (path,) = write_grid(tmp_path / "in", seeds=(1,), recipes=("mnli",), targets=("pawsx",))
     raw = json.loads(path.read_text())

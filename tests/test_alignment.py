@@ -195,7 +195,7 @@ def test_pairs_from_tatoeba_and_bucc():
 
 
 def test_stage_writes_clean_and_perturbed_metrics(tmp_path):
-    from xstilts.stages.alignment import run
+    from xstilts.studies.alignment.stage import run
 
     calls = []
 
@@ -229,7 +229,7 @@ def test_stage_writes_clean_and_perturbed_metrics(tmp_path):
 
 
 def test_perturb_adapter_uses_the_perturb_contract():
-    from xstilts.stages.alignment import perturb_functions
+    from xstilts.studies.alignment.stage import perturb_functions
 
     built, keys = [], []
 
@@ -263,7 +263,7 @@ def test_perturb_adapter_uses_the_perturb_contract():
 
 def test_stage_with_the_perturb_module(tmp_path):
     pytest.importorskip("xstilts.perturb")
-    from xstilts.stages.alignment import run
+    from xstilts.studies.alignment.stage import run
 
     out = run(_spec(tmp_path, languages=["dano"], limit=8,
                     perturbations=[{"op": "char", "severity": 0.5},
@@ -278,7 +278,7 @@ def test_stage_with_the_perturb_module(tmp_path):
 
 
 def test_change_between_encoders_is_zero_for_the_same_encoder(tmp_path):
-    from xstilts.stages.alignment import run
+    from xstilts.studies.alignment.stage import run
 
     a = run(_spec(tmp_path, languages=["dano"], limit=6))
     b = run(_spec(tmp_path, languages=["dano"], limit=6,

@@ -9,7 +9,6 @@ tests/test_config.py does not cover.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shutil
@@ -19,8 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from snakemake.utils import validate
-from workflow_utils import REPO, default_config
+from workflow_utils import REPO, default_config, validated
 
 from xstilts import cli
 from xstilts.data import load
@@ -277,8 +275,7 @@ def test_bad_data_through_a_real_process(pristine, tmp_path):
 
 # ---------------------------------------------------------------- config (beyond test_config.py)
 def _validated(config: dict) -> None:
-    config = copy.deepcopy(config)
-    validate(config, SCHEMA)
+    config = validated(config)
     cfg.check(config)
 
 

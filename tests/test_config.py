@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.utils import validate
-from workflow_utils import REPO, default_config, snakemake, write_config
+from workflow_utils import REPO, default_config, snakemake, validated, write_config
 
 from xstilts.grid import config as cfg
 from xstilts.grid.cost import estimate
@@ -18,8 +16,7 @@ SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
 
 def _validated(config: dict) -> dict:
-    config = copy.deepcopy(config)
-    validate(config, SCHEMA)
+    config = validated(config)
     cfg.check(config)
     return config
 
@@ -218,7 +215,7 @@ def test_schema_hparams_are_the_engines_config_hparams():
 def test_resource_stages_are_the_rules_stages():
     import re
 
-    used = {m for path in (REPO / "workflow" / "rules").glob("*.smk")
+    used = {m for path in (REPO / "workflow" / "rules").rglob("*.smk")
             for m in re.findall(r'_for\("(\w+)"\)', path.read_text("utf-8"))}
     schema = yaml.safe_load(Path(SCHEMA).read_text("utf-8"))
     assert set(cfg.RESOURCE_STAGES) == used | {"default"}
@@ -321,3 +318,23 @@ def test_cost_reads_the_config_strictly(tmp_path, capsys):
     path.write_text((REPO / "config.yaml").read_text("utf-8") + "seeds: [1, 2, 3]\n", "utf-8")
     assert main(["--config", str(path)]) == 1
     assert "duplicate key 'seeds'" in capsys.readouterr().err
+
+
+def test_a_study_key_is_checked_by_its_package_schema(tmp_path):
+    """A study's config key is its package's config.schema.yaml's (defaults filled in); a bad
+    value there fails planning in one line naming the key under the study."""
+    config = validated({**default_config(), "robustness": {"targets": ["xnli"]}})
+    assert config["robustness"]["severities"] == [0.1, 0.3]  # the study schema's default
+    assert config["alignment"]["limit"] == 200  # absent key: the study's defaults
+
+    for study, message in [
+        ({"robustness": {"severities": [2]}},
+         "xstilts: invalid config: robustness.severities.0: 2 is greater than the maximum of 1"),
+        ({"alignment": {"limt": 20}},
+         "xstilts: invalid config: alignment: Additional properties are not allowed ('limt' "
+         "was unexpected)"),
+    ]:
+        write_config(tmp_path, {**default_config(), **study})
+        proc = snakemake(tmp_path, "--dry-run", check=False)
+        assert proc.returncode != 0
+        assert (proc.stdout + proc.stderr).strip().splitlines()[-1] == message

@@ -265,7 +265,7 @@ def test_grid_tables_point_values_and_paired_improvement(grid, tmp_path):
 
 
 def test_stage_writes_tables_and_figures(grid):
-    from xstilts.stages.fairness_report import run
+    from xstilts.studies.fairness.report import run
 
     root, _ = grid
     out = root / "fair"
@@ -284,7 +284,7 @@ def test_stage_writes_tables_and_figures(grid):
 
 
 def test_stage_without_predictions_has_no_cis(grid):
-    from xstilts.stages.fairness_report import run
+    from xstilts.studies.fairness.report import run
 
     root, _ = grid
     out = root / "fair"
@@ -295,7 +295,7 @@ def test_stage_without_predictions_has_no_cis(grid):
 
 
 def test_stage_missing_prediction_file_names_it(grid):
-    from xstilts.stages.fairness_report import run
+    from xstilts.studies.fairness.report import run
 
     root, _ = grid
     (root / "pred" / "m" / "mnli" / "seed1" / "pawsx" / "test-cc.tsv").unlink()

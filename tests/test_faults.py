@@ -768,7 +768,7 @@ def test_slurm_profile_asks_for_a_signal_before_the_time_limit():
     assert int(match.group(2)) >= 60
     assert match.group(1) == "TERM"  # USR1 would end the job step's Snakemake (default action)
     # every stage command `exec`s (`python -m xstilts <stage>`, not the tools' `xstilts.<tool>`)
-    rules = "".join(p.read_text("utf-8") for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    rules = "".join(p.read_text("utf-8") for p in (REPO / "workflow" / "rules").rglob("*.smk"))
     stage_commands = re.findall(r'"(?:exec )?python -m xstilts [^"]*"', rules)
     assert len(stage_commands) >= 9
     assert all(shell.startswith('"exec python -m xstilts ') for shell in stage_commands)

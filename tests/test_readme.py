@@ -16,7 +16,7 @@ from test_aggregate import write_grid
 from workflow_utils import default_config, planned_jobs, studies_config, write_config
 
 from xstilts.analysis.scores import collect, write_tables
-from xstilts.cli import STAGES
+from xstilts.registry import stages
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "config" / "README.md"]
@@ -33,7 +33,7 @@ spec.loader.exec_module(readme_numbers)
 
 def rule_names() -> set[str]:
     text = "\n".join(p.read_text(encoding="utf-8") for p in
-                     [REPO / "Snakefile", *(REPO / "workflow" / "rules").glob("*.smk")])
+                     [REPO / "Snakefile", *(REPO / "workflow" / "rules").rglob("*.smk")])
     return set(re.findall(r"^\s*rule (\w+):", text, re.M))
 
 
@@ -88,7 +88,8 @@ def test_named_commands_rules_and_files_exist(doc):
                     assert arg in rules, f"{where}: no rule '{arg}'"
                 i += 1
         elif cmd == "xstilts" and args:
-            assert args[0] in (*STAGES, "cost", "check-data"), f"{where}: no subcommand '{args[0]}'"
+            known = (*stages(), "cost", "check-data")
+            assert args[0] in known, f"{where}: no subcommand '{args[0]}'"
         elif cmd == "python" and args[:1] == ["-m"] and args[1].startswith("xstilts"):
             assert importlib.util.find_spec(args[1]) is not None, where
         elif cmd == "python" and args and args[0].endswith(".py"):

@@ -261,7 +261,8 @@ def test_stage_scores_each_perturbed_set_like_a_direct_evaluation(checkpoint):
     from xstilts.data.load import load_split
     from xstilts.engine.predict import Predictor
     from xstilts.metrics import compute
-    from xstilts.stages import evaluate, robustness
+    from xstilts.stages import evaluate
+    from xstilts.studies.robustness import stage as robustness
     from xstilts.tasks.registry import get_task
 
     root, bench, tests = checkpoint
@@ -300,7 +301,7 @@ def test_stage_scores_each_perturbed_set_like_a_direct_evaluation(checkpoint):
 
 
 def test_manifest_set_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
-    from xstilts.stages.robustness import read_manifest
+    from xstilts.studies.robustness.stage import read_manifest
 
     (tmp_path / "res" / "pert" / "char-1").mkdir(parents=True)
     manifest = tmp_path / "res" / "pert" / "manifest.json"
@@ -312,7 +313,7 @@ def test_manifest_set_paths_relative_to_the_working_directory(tmp_path, monkeypa
 
 
 def test_stage_rejects_a_mismatched_manifest(tmp_path):
-    from xstilts.stages.robustness import read_clean, read_manifest
+    from xstilts.studies.robustness.stage import read_clean, read_manifest
 
     bad = tmp_path / "manifest.json"
     bad.write_text(json.dumps({"target": "xnli", "seed": 0, "sets": []}), "utf-8")

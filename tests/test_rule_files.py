@@ -13,7 +13,7 @@ RULES = REPO / "workflow" / "rules"
 
 
 def test_functions_live_in_common_smk():
-    for path in RULES.glob("*.smk"):
+    for path in RULES.rglob("*.smk"):
         if path.name != "common.smk":
             assert not re.search(r"^\s*def \w+", path.read_text("utf-8"), re.M), path.name
 

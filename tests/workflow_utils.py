@@ -18,6 +18,24 @@ def write_config(workdir: Path, config: dict) -> Path:
     return path
 
 
+def validated(config: dict) -> dict:
+    """A copy of `config` checked and completed with defaults as workflow/rules/common.smk does
+    it: the studies' keys by their packages' schemas, the rest by the workflow's schema."""
+    import copy
+
+    from snakemake.utils import validate
+
+    from xstilts.registry import config_schemas, studies
+
+    config = copy.deepcopy(config)
+    core = {k: v for k, v in config.items() if k not in studies()}
+    validate(core, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    config.update(core)
+    for study, schema in config_schemas().items():
+        validate(config.setdefault(study, {}), str(schema))
+    return config
+
+
 def default_config() -> dict:
     return yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
 

@@ -5,10 +5,12 @@ during training) end with a one-line error naming the file/key and exit status 1
 traceback. SIGTERM/SIGUSR1 outside training end the stage at once, with one line, status 143/138
 (128 + the signal), and no partial output.
 
-The spec is parsed and checked by the stage's `xstilts.stages.specs` class (a wrong key: one
-line naming it). Compute settings are options, not spec keys, so that changing them reruns
-nothing: `--threads N` (the job's threads), and for training stages `--runtime-min M` (the job's
-SLURM runtime; a retry's larger runtime does not change the job's params), a wall-clock budget of
+The stages are `xstilts.registry.stages()`: the core stages and those every study package
+declares (found by looking, see docs/ARCHITECTURE.md). The spec is parsed and checked by the
+stage's spec class (a wrong key: one line naming it). Compute settings are options, not spec
+keys, so that changing them reruns nothing: `--threads N` (the job's threads), and for training
+stages `--runtime-min M` (the job's SLURM runtime; a retry's larger runtime does not change the
+job's params), a wall-clock budget of
 `RUNTIME_BUDGET_FRACTION` of M minutes counted from the start of this command. The stage gets
 both as a `xstilts.stages.specs.Job`.
 """
@@ -16,15 +18,9 @@ both as a `xstilts.stages.specs.Job`.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
-
-STAGES = ("data", "pretrain", "intermediate", "finetune", "evaluate", "retrieve", "labels",
-          "export", "perturb", "robustness", "alignment", "robustness-report",
-          "alignment-report", "fairness-report")
-TRAINING_STAGES = ("pretrain", "intermediate", "finetune")
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
@@ -94,12 +90,15 @@ def _run(argv: list[str], started: float) -> int:
     sub.add_parser("cost", help="print the GPU-hours a config needs (xstilts cost --config FILE)")
     sub.add_parser("check-data", help="check the data every planned job will read "
                    "(xstilts check-data --config FILE)")
-    for stage in STAGES:
+    from xstilts.registry import stages
+
+    registry = stages()
+    for stage, entry in registry.items():
         p = sub.add_parser(stage, help=f"run the {stage} stage")
         p.add_argument("--spec", required=True, help="the job's spec as JSON (or @file.json)")
         p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="the job's CPU threads (default 1)")
-        if stage in TRAINING_STAGES:
+        if entry.training:
             p.add_argument("--runtime-min", type=float, default=None, metavar="M",
                            help="the job's runtime in minutes: training checkpoints and stops "
                                 "(exit 1) before it runs out; a rerun resumes")
@@ -132,15 +131,15 @@ def _run(argv: list[str], started: float) -> int:
             print(f"xstilts {args.stage}: error: --runtime-min: {err}", file=sys.stderr)
             return 2
     from xstilts.engine.signals import Terminated, terminate_on_signals
-    from xstilts.stages.specs import SPECS, Job
+    from xstilts.stages.specs import Job
 
     job = Job(threads=args.threads or 1, time_budget=budget)
+    stage = registry[args.stage]
     try:
         with terminate_on_signals():
-            typed = SPECS[args.stage].from_json(spec)
-            module = importlib.import_module(f"xstilts.stages.{args.stage.replace('-', '_')}")
+            typed = stage.spec.from_json(spec)
             _start_log(args.stage, args.threads)
-            module.run(typed, job)
+            stage.run(typed, job)
     except _known_errors() as err:
         print(f"xstilts {args.stage}: error: {err}", file=sys.stderr)
         return 1

@@ -1,16 +1,19 @@
 # Config validation, wildcard constraints and the small helpers the rules share.
+import glob
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
-sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library of this checkout
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)  # the library of this checkout
 
 from xstilts.grid import config as xcfg  # noqa: E402
 from xstilts.grid import paths as xgrid  # noqa: E402
 from xstilts.engine import tracking as xtracking  # noqa: E402
 from xstilts import worker as xworker  # noqa: E402
-from xstilts.stages import specs as xspecs  # noqa: E402
+from xstilts import registry as xregistry  # noqa: E402
 
 # `--config` overrides: nested numbers are strings from Snakemake's parser (seeds=[1,2])
 if workflow.config_settings.config:
@@ -22,7 +25,21 @@ try:  # the files strictly (duplicate keys, size), then the merged config's size
     xcfg.check_size(config)
 except xcfg.ConfigError as err:
     sys.exit(f"xstilts: invalid config: {err}")
-validate(config, "../schemas/config.schema.yaml")
+# The research studies: a package src/xstilts/studies/<name>/ each, whose config.schema.yaml (if
+# any) checks the config's `<name>:` key and fills in its defaults, and a rule file each in
+# workflow/rules/studies/ (the Snakefile includes them all). The rest of the config is checked
+# by the schema here.
+STUDY_RULES = sorted(glob.glob(os.path.join(workflow.basedir, "workflow/rules/studies/*.smk")))
+_core = {k: v for k, v in config.items() if k not in xregistry.studies()}
+validate(_core, "../schemas/config.schema.yaml")
+config.update(_core)
+for _study, _schema in xregistry.config_schemas().items():
+    try:
+        validate(config.setdefault(_study, {}), str(_schema))
+    except WorkflowError as err:  # one line naming the key (the study's schema sees its part)
+        _cause = err.__context__
+        _key = ".".join([_study, *map(str, getattr(_cause, "absolute_path", []))])
+        sys.exit(f"xstilts: invalid config: {_key}: {getattr(_cause, 'message', err)}")
 try:
     xcfg.check(config)
 except xcfg.ConfigError as err:
@@ -43,9 +60,11 @@ if workflow.is_main_process and os.environ.get("XSTILTS_DATA_CHECK", "1") != "0"
 # the jobs' PYTHONPATH. Stage commands `exec`, so that SIGTERM (SLURM preemption, `--signal`
 # before the time limit) reaches the stage first instead of ending the job's shell (training then
 # saves the step).
-SRC = os.path.join(workflow.basedir, "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
-CONDA_ENV = "../../envs/xstilts.yaml"
+CONDA_ENV = "../../envs/xstilts.yaml"  # relative to the rules in workflow/rules/
+STUDY_CONDA_ENV = "../../../envs/xstilts.yaml"  # and to those in workflow/rules/studies/
+# The studies' outputs that the default target builds (each study's rules add their report).
+STUDY_OUTPUTS = []
 
 # A relative model path is looked up in the working directory, then in this checkout (where the
 # shipped assets/models/tiny lives), so `--directory elsewhere` still finds the shipped model.
@@ -160,16 +179,6 @@ def ids(w):
     return dict(model=w.model, recipe=w.recipe, seed=int(w.seed))
 
 
-def robustness_settings():
-    """The perturbation suite's settings (without the studied recipes and targets)."""
-    return {k: v for k, v in config["robustness"].items() if k not in ("recipes", "targets")}
-
-
-def perturb_tokenizer_model():
-    """The model whose tokenizer gives sub-word swaps: the configured one, else the first."""
-    return config["robustness"].get("tokenizer") or next(iter(config["models"]))
-
-
 # Shipping a pretrained base model: `export: true` on an `init: pretrain` model copies it, with
 # provenance.json (config slice, seed, code version, sha256 of every file), to assets/models/.
 # The embedded default's tiny model is regenerated this way (see README).
@@ -224,7 +233,8 @@ def pretrain_inputs(wildcards):
 # (the job's `params`, so that only a change of its own slice reruns it). Inputs, outputs and
 # provenance only: threads and runtime are command-line options (`--threads`, `--runtime-min`),
 # so that changing them reruns nothing. One builder per stage; `stage_spec` checks the result
-# with the stage's class in xstilts.stages.specs (one name per concept, see there).
+# with the stage's class in xstilts.stages.specs (one name per concept, see there). A study's
+# rule file builds its specs in its rules (`spec_json(stage, parts)`).
 
 
 def _data_spec(w):
@@ -339,86 +349,6 @@ def _retrieve_spec(w):
     )
 
 
-def _perturb_spec(w):
-    settings = robustness_settings()
-    model = perturb_tokenizer_model()
-    return dict(
-        target=w.target,
-        benchmark=benchmark_spec(),
-        tasks=task_overrides(),
-        operations=settings["operations"],
-        severities=settings["severities"],
-        seed=settings["seed"],
-        max_examples=settings.get("max_examples"),
-        tokenizer=xgrid.base_model_path(config, model),
-        upstream={"model": model_slice(model)},
-        out=xgrid.perturbed_dir(w.target),
-    )
-
-
-def _robustness_spec(w):
-    return dict(
-        target=w.target,
-        benchmark=benchmark_spec(),
-        tasks=task_overrides(),
-        upstream={**finetuned_upstream(w), "perturb": robustness_settings()},
-        model_path=finetuned_model(w),
-        perturbed=f"{xgrid.perturbed_dir(w.target)}/manifest.json",
-        clean_scores=xgrid.scores_file(w.model, w.recipe, w.target, w.seed),
-        ids=ids(w),
-        out=xgrid.robustness_file(w.model, w.recipe, w.target, w.seed),
-    )
-
-
-def _alignment_spec(w):
-    settings = config["alignment"]
-    return dict(
-        benchmark=benchmark_spec(),
-        tasks=task_overrides(),
-        upstream=upstream(w.model, w.recipe),
-        model_path=xgrid.encoder_for(config, w.model, w.recipe, w.seed),
-        limit=settings["limit"],
-        perturbations=settings["perturbations"],
-        tokenizer=xgrid.base_model_path(config, w.model),
-        seed=int(w.seed),
-        ids=ids(w),
-        out=xgrid.alignment_file(w.model, w.recipe, w.seed),
-    )
-
-
-def _robustness_report_spec(w):
-    # the studied recipes' entries (adversarial recipes are paired with their clean counterparts)
-    studied = {r for m in config["models"] for r in xcfg.study_recipes(config, "robustness", m)}
-    return dict(
-        files=list(xgrid.robustness_files(config)),
-        tables=f"{xgrid.TABLES}/robustness",
-        figures=f"{xgrid.FIGURES}/robustness",
-        recipes={r: RECIPES[r] for r in sorted(studied)},
-    )
-
-
-def _alignment_report_spec(w):
-    return dict(
-        files=list(xgrid.alignment_files(config)),
-        tables=f"{xgrid.TABLES}/alignment",
-        figures=f"{xgrid.FIGURES}/alignment",
-        scores=f"{xgrid.TABLES}/tidy.csv",
-    )
-
-
-def _fairness_report_spec(w):
-    settings = config["fairness"]
-    return dict(
-        scores=f"{xgrid.TABLES}/tidy.csv",
-        predictions_root=f"{xgrid.RESULTS}/predictions",
-        labels_root=f"{xgrid.RESULTS}/labels" if SYNTHETIC else None,
-        languages=f"{xgrid.SYNTHETIC_DIR}/languages.csv" if SYNTHETIC else None,
-        bootstrap=settings["bootstrap"],
-        seed=settings["seed"],
-        out=f"{xgrid.RESULTS}/fairness",
-    )
-
-
 SPEC_BUILDERS = {
     "data": _data_spec,
     "labels": _labels_spec,
@@ -428,20 +358,19 @@ SPEC_BUILDERS = {
     "finetune": _finetune_spec,
     "evaluate": _evaluate_spec,
     "retrieve": _retrieve_spec,
-    "perturb": _perturb_spec,
-    "robustness": _robustness_spec,
-    "alignment": _alignment_spec,
-    "robustness-report": _robustness_report_spec,
-    "alignment-report": _alignment_report_spec,
-    "fairness-report": _fairness_report_spec,
 }
 
 
 def stage_spec(stage, wildcards=None):
-    """The spec of one job of `stage` (`xstilts <stage> --spec`): canonical JSON, checked
-    here with the stage's spec class, so that a wrong key fails planning, not the job."""
-    parts = SPEC_BUILDERS[stage](wildcards)
-    xspecs.SPECS[stage].from_json(parts)
+    """The spec of one job of a core `stage` (`xstilts <stage> --spec`)."""
+    return spec_json(stage, SPEC_BUILDERS[stage](wildcards))
+
+
+def spec_json(stage, parts):
+    """`parts` as the canonical JSON spec of `stage`, checked here with the stage's spec class
+    (xstilts.registry: the core's and the studies'), so that a wrong key fails planning, not
+    the job."""
+    xregistry.stages()[stage].spec.from_json(parts)
     return xcfg.canonical_json(parts)
 
 

@@ -309,106 +309,6 @@ class PerturbSpec(StageSpec):
 
 
 @dataclass(frozen=True)
-class RobustnessSpec(StageSpec):
-    """The fine-tuned `model_path` on every perturbed set of its target (`perturbed`: the
-    perturb stage's manifest.json; `clean_scores`: the evaluate stage's scores)."""
-
-    stage: ClassVar[str] = "robustness"
-    target: str
-    benchmark: dict
-    model_path: str
-    perturbed: str
-    clean_scores: str
-    ids: dict
-    out: str
-    suite: dict = field(default_factory=dict)
-    upstream: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AlignmentSpec(StageSpec):
-    """Per-layer alignment of the encoder `model_path` (see `stages.alignment`)."""
-
-    stage: ClassVar[str] = "alignment"
-    model_path: str
-    benchmark: dict
-    out: str
-    ids: dict = field(default_factory=dict)
-    seed: int = 0
-    limit: int = 200
-    pairs: str = "tatoeba"
-    languages: list[str] | None = None
-    max_length: int = 128
-    perturbations: list[dict] = field(default_factory=list)
-    tokenizer: str | None = None
-    device: str | None = None
-    precision: str | None = None
-    upstream: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RobustnessReportSpec(StageSpec):
-    """Robustness tables (`tables`) and figures (`figures`) from the robustness stage's JSON
-    `files`; `recipes` (as `grid.config.recipes` returns them) give the adversarial/clean pairs
-    (see `stages.robustness_report`)."""
-
-    stage: ClassVar[str] = "robustness-report"
-    files: list[str]
-    tables: str
-    figures: str | None = None
-    recipes: dict = field(default_factory=dict)
-    baseline: str = "none"
-
-
-@dataclass(frozen=True)
-class AlignmentReportSpec(StageSpec):
-    """Alignment tables and figures from the alignment stage's JSON `files`, with the alignment
-    change against the transfer gain when `scores` (the tidy scores) is given (see
-    `stages.alignment_report`)."""
-
-    stage: ClassVar[str] = "alignment-report"
-    files: list[str]
-    tables: str
-    figures: str
-    scores: str | None = None
-    baseline: str = "none"
-    metric: str = "acc_centered"
-    layer: str | int = "retrieval"
-
-    def check(self) -> None:
-        if isinstance(self.layer, str) and self.layer not in ("retrieval", "mean"):
-            raise ConfigError(f"{self.stage} spec: key 'layer' must be 'retrieval', 'mean' or "
-                              f"a hidden_states index, got {self.layer!r}")
-
-
-@dataclass(frozen=True)
-class FairnessReportSpec(StageSpec):
-    """Fairness tables and figures from the tidy scores (see `stages.fairness_report`)."""
-
-    stage: ClassVar[str] = "fairness-report"
-    scores: str
-    out: str
-    languages: str | None = None
-    predictions_root: str | None = None
-    labels_root: str | None = None
-    bootstrap: int = 200
-    seed: int = 0
-    level: float = 0.95
-    baseline: str = "none"
-    include_english: bool = False
-    figure_target: str | None = None
-    figure_recipes: list[str] | None = None
-    tasks: dict = field(default_factory=dict)
-
-    def check(self) -> None:
-        for key in ("scores", "out"):
-            if not getattr(self, key):
-                raise ConfigError(f"{self.stage} spec: key '{key}' is empty")
-
-
-@dataclass(frozen=True)
 class ExportSpec(StageSpec):
     """A pretrained base model (`model_path`) copied to `out` with its provenance; `threads`
     and `command` are provenance of how the model was built, recorded in provenance.json."""
@@ -429,6 +329,5 @@ class ExportSpec(StageSpec):
 SPECS: dict[str, type[StageSpec]] = {
     cls.stage: cls
     for cls in (DataSpec, LabelsSpec, PretrainSpec, IntermediateSpec, FinetuneSpec, EvaluateSpec,
-                RetrieveSpec, PerturbSpec, RobustnessSpec, AlignmentSpec, ExportSpec,
-                RobustnessReportSpec, AlignmentReportSpec, FairnessReportSpec)
+                RetrieveSpec, PerturbSpec, ExportSpec)
 }

@@ -3,6 +3,7 @@ the `alignment-report` stage)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pandas as pd
 
 from xstilts.io.atomic import write_atomic
 from xstilts.io.errors import DataError
+from xstilts.stages.specs import DEFAULT_JOB, Job
 from xstilts.studies.alignment.figures import gain_plot, layer_plot
+from xstilts.studies.alignment.specs import AlignmentReportSpec
 from xstilts.studies.alignment.tables import (
     ALIGN_COLUMNS,
     CLEAN,
@@ -26,6 +29,8 @@ from xstilts.studies.alignment.tables import (
     stability_table,
     write_table,
 )
+
+log = logging.getLogger("xstilts")
 
 
 def make_alignment_outputs(frame: pd.DataFrame, out_dir: Path,
@@ -93,3 +98,11 @@ def make_report(files: Sequence[str | Path], tables: str | Path, figures: str | 
     frame = read_alignment([Path(f) for f in files])
     return make_alignment_outputs(frame, Path(tables), tidy, baseline, metric, layer,
                                   figures_dir=Path(figures))
+
+
+def run(spec: AlignmentReportSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    """Stage `alignment-report` (spec: `specs.AlignmentReportSpec`): `make_report`."""
+    spec = AlignmentReportSpec.parse(spec)
+    for path in make_report(spec.files, spec.tables, spec.figures, spec.scores, spec.baseline,
+                            spec.metric, spec.layer):
+        log.info("wrote %s", path)

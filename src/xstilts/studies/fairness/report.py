@@ -18,9 +18,11 @@ from xstilts.analysis.tables import read_tidy
 from xstilts.data.languages import language_metadata
 from xstilts.io.atomic import atomic_dir, write_atomic
 from xstilts.io.errors import DataError
+from xstilts.stages.specs import DEFAULT_JOB, Job
 from xstilts.studies.fairness import measure as F
 from xstilts.studies.fairness import tables as T
 from xstilts.studies.fairness.figures import make_fairness_figures
+from xstilts.studies.fairness.specs import FairnessReportSpec
 from xstilts.tasks.registry import RegistryError, get_task
 
 log = logging.getLogger("xstilts")
@@ -78,3 +80,15 @@ def make_report(scores_path: str | Path, out: str | Path, languages: str | Path 
         T.write_fairness_tables(tmp, summary, families, improvement, level, baseline)
         make_fairness_figures(improvement, tmp, figure_target or AVG, figure_recipes, baseline)
     log.info("fairness tables and figures in %s", out)
+
+
+def run(spec: FairnessReportSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    """Stage `fairness-report` (spec: `specs.FairnessReportSpec`): `make_report`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
+    spec = FairnessReportSpec.parse(spec)
+    make_report(spec.scores, spec.out, languages=spec.languages,
+                predictions_root=spec.predictions_root, labels_root=spec.labels_root,
+                n_boot=spec.bootstrap, seed=spec.seed, level=spec.level, baseline=spec.baseline,
+                include_english=spec.include_english, figure_target=spec.figure_target,
+                figure_recipes=spec.figure_recipes, tasks=spec.tasks)

@@ -3,12 +3,17 @@ run by the `robustness-report` stage)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from xstilts.io.errors import DataError
+from xstilts.stages.specs import DEFAULT_JOB, Job
 from xstilts.studies.robustness.figures import make_robustness_figures
+from xstilts.studies.robustness.specs import RobustnessReportSpec
 from xstilts.studies.robustness.tables import adversarial_pairs, collect, write_robustness_tables
+
+log = logging.getLogger("xstilts")
 
 
 def make_report(files: Sequence[str | Path], tables: str | Path,
@@ -26,3 +31,10 @@ def make_report(files: Sequence[str | Path], tables: str | Path,
         Path(figures).mkdir(parents=True, exist_ok=True)
         written += make_robustness_figures(frame, Path(figures), baseline=baseline)
     return written
+
+
+def run(spec: RobustnessReportSpec | dict, job: Job = DEFAULT_JOB) -> None:
+    """Stage `robustness-report` (spec: `specs.RobustnessReportSpec`): `make_report`."""
+    spec = RobustnessReportSpec.parse(spec)
+    for path in make_report(spec.files, spec.tables, spec.figures, spec.recipes, spec.baseline):
+        log.info("wrote %s", path)

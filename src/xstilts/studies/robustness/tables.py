@@ -1,4 +1,4 @@
-"""Robustness tables from the robustness stage's JSON files (xstilts.stages.robustness).
+"""Robustness tables from the robustness stage's JSON files (xstilts.studies.robustness.stage).
 
 Tidy frame (`collect`): one row per (model, recipe, seed, target, language, op, severity,
 metric) with the perturbed `value`, the `clean` value of the same metric and language and

@@ -1,4 +1,5 @@
-"""Stage: evaluate one fine-tuned checkpoint on every perturbed test set of its target.
+"""Stage `robustness`: evaluate one fine-tuned checkpoint on every perturbed test set of its
+target.
 
 spec (`specs.RobustnessSpec`): the evaluate stage's fields (`target`, `model_path`, `benchmark`,
 `ids`, optional `tasks`) plus `perturbed` (the perturb stage's `manifest.json`), `clean_scores`
@@ -23,7 +24,8 @@ from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
 from xstilts.stages.perturb import perturbed_source
-from xstilts.stages.specs import DEFAULT_JOB, Job, RobustnessSpec
+from xstilts.stages.specs import DEFAULT_JOB, Job
+from xstilts.studies.robustness.specs import RobustnessSpec
 from xstilts.tasks.registry import TaskSpec
 
 MANIFEST_KEYS = ("target", "seed", "sets")

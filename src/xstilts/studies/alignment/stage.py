@@ -1,4 +1,5 @@
-"""Stage: per-layer cross-lingual alignment of one encoder checkpoint, clean and perturbed.
+"""Stage `alignment`: per-layer cross-lingual alignment of one encoder checkpoint, clean and
+perturbed.
 
 spec (`specs.AlignmentSpec`) = {model_path (the encoder), benchmark, tasks?, languages?, limit?
 (200), pairs? ("tatoeba" | "bucc2018"), max_length? (128), device? (default the job's GPU, else
@@ -21,8 +22,9 @@ from typing import Any
 
 import xstilts.perturb
 from xstilts.stages.common import log, setup, source_of, write_json
-from xstilts.stages.specs import DEFAULT_JOB, AlignmentSpec, Job
+from xstilts.stages.specs import DEFAULT_JOB, Job
 from xstilts.studies.alignment.measure import METRICS, Perturb
+from xstilts.studies.alignment.specs import AlignmentSpec
 
 
 def perturbation_name(op: str, severity: Any) -> str:
