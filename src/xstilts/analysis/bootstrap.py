@@ -199,8 +199,11 @@ def run_stats(task: TaskSpec, lang: str, predictions_root: Path, labels_root: Pa
 
 
 def run_keyed_stats(task: TaskSpec, lang: str, predictions_root: Path, labels_root: Path,
-                    metric_lang: str | None = None) -> tuple[list[str], np.ndarray]:
-    """`keyed_stats` of one language from submission-layout prediction and label folders."""
+                    metric_lang: str | None = None,
+                    check: bool = True) -> tuple[list[str], np.ndarray]:
+    """`keyed_stats` of one language from submission-layout prediction and label folders
+    (`check`: as keyed_stats'; a caller that compares the score with a recorded one may skip
+    it)."""
     from xstilts.analysis.submission import read_labels, read_predictions, submission_path
 
     preds = read_predictions(task, lang, predictions_root)
@@ -210,7 +213,7 @@ def run_keyed_stats(task: TaskSpec, lang: str, predictions_root: Path, labels_ro
     if isinstance(preds, list) and task.metric != "bucc_f1" and len(preds) != len(gold):
         raise DataError(f"{pred_file} has {len(preds)} items but {label_file} has {len(gold)}")
     try:
-        return keyed_stats(task.metric, preds, gold, metric_lang or lang)
+        return keyed_stats(task.metric, preds, gold, metric_lang or lang, check)
     except ValueError as err:
         raise DataError(f"{pred_file} vs {label_file}: {err}") from None
 
