@@ -8,7 +8,12 @@ mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else acc
 score is the mean over its languages; the XTREME average is the mean of the task scores over the
 targets that every (model, intermediate, seed) has (all 9 XTREME tasks on a full grid).
 
-    python -m xstilts.analysis.scores --out DIR [--baseline none] scores.json...
+With a predictions and a labels root, the improvement table gets paired bootstrap intervals over
+test examples (`analysis.intervals`) and the findings table its verdicts (`analysis.findings`).
+
+    python -m xstilts.analysis.scores --out DIR [--baseline none]
+        [--predictions DIR --labels DIR [--bootstrap 1000] [--synthetic]]
+        [--recipes JSON] scores.json...
 """
 
 from __future__ import annotations
