@@ -2,8 +2,6 @@
 # intervals over test examples, from the predictions and mini-XTREME's labels), findings and
 # per-language tables.
 
-import json
-
 TABLE_NAMES = (
     ["xtreme"]
     + (["improvement"] if COMPARISON else [])
@@ -14,13 +12,6 @@ TABLE_FILES = [table_file(name, ext) for name in TABLE_NAMES for ext in ("csv", 
 BOOTSTRAP = SYNTHETIC and COMPARISON
 
 
-def _aggregate_recipes():
-    """The recipes' kinds (tasks, +MLM, translated) that the findings read, as JSON."""
-    keep = ("tasks", "mlm", "translated")
-    return json.dumps({r: {k: RECIPES[r][k] for k in keep} for r in sorted(RECIPES)},
-                      sort_keys=True)
-
-
 localrules:
     aggregate,
 
@@ -29,20 +20,22 @@ rule aggregate:
     input:
         scores=xgrid.score_files(config),
         dev=xgrid.intermediate_dev_files(config),
-        predictions=[
-            xgrid.predictions_dir(m, r, t, s)
-            for m, r, s in xgrid.grid(config)
-            for t in config["targets"]
-        ]
-        if BOOTSTRAP
-        else [],
+        predictions=(
+            [
+                xgrid.predictions_dir(m, r, t, s)
+                for m, r, s in xgrid.grid(config)
+                for t in config["targets"]
+            ]
+            if BOOTSTRAP
+            else []
+        ),
         labels=[xgrid.labels_dir(t) for t in config["targets"]] if BOOTSTRAP else [],
     output:
         tidy=f"{xgrid.TABLES}/tidy.csv",
         tables=TABLE_FILES,
-        findings=[table_file("findings", "csv"), f"{xgrid.TABLES}/findings.md"]
-        if COMPARISON
-        else [],
+        findings=(
+            [table_file("findings", "csv"), f"{xgrid.TABLES}/findings.md"] if COMPARISON else []
+        ),
         dev=[table_file("intermediate_dev", "csv"), f"{xgrid.TABLES}/intermediate_dev.md"],
     log:
         "results/logs/aggregate.log",
@@ -56,7 +49,7 @@ rule aggregate:
             if BOOTSTRAP
             else "--bootstrap 0"
         ),
-        recipes=_aggregate_recipes(),
+        recipes=recipe_kinds(),
         tasks=json.dumps(task_overrides(), sort_keys=True),
     shell:
         "python -m xstilts.analysis.scores --out {params.out:q} {params.bootstrap} "
