@@ -305,3 +305,24 @@ def test_stage_missing_prediction_file_names_it(grid):
              "languages": str(root / "languages.csv"), "predictions_root": str(root / "pred"),
              "labels_root": str(root / "labels"), "bootstrap": 5})
     assert not (root / "fair").exists()
+
+
+def test_bucc_replicates_are_paired_across_runs_with_different_sources(tmp_path):
+    """BUCC's rows are source sentences: a run that predicts a source outside the gold has more
+    rows, yet both runs must be resampled with the same sentences (before: independent draws,
+    so the better run lost in some replicates)."""
+    gold = [(f"s{i}", f"t{i}") for i in range(30)]
+    runs = {"none": gold[:5] + [("s99", "t1")], "mnli": gold[:10]}
+    rows = []
+    for recipe, preds in runs.items():
+        write_predictions("bucc2018", "de", preds, tmp_path / "pred" / "m" / recipe / "seed1")
+        value = task_score("bucc_f1", compute("bucc_f1", preds, gold, "de"))
+        rows.append({"model": "m", "intermediate": recipe, "seed": 1, "target": "bucc2018",
+                     "language": "de", "metric": "score", "value": value})
+    write_labels("bucc2018", "de", gold, tmp_path / "labels")
+    tidy = pd.DataFrame(rows)
+    scores = F.point_scores(tidy)
+    F.attach_replicates(scores, tidy, lambda m, r, s: tmp_path / "pred" / m / r / f"seed{s}",
+                        tmp_path / "labels", {"bucc2018": get_task("bucc2018")}, 200, 0)
+    diff = scores[("m", "mnli", "bucc2018")].reps - scores[("m", "none", "bucc2018")].reps
+    assert (diff >= 0).all() and (diff > 0).any()

@@ -51,51 +51,64 @@ def _replicates(metric: str, stacked: np.ndarray, idx: np.ndarray) -> np.ndarray
     return np.asarray(score_from_sums(metric, np.concatenate(parts, axis=1)))
 
 
-def task_replicates(tidy: pd.DataFrame, run_dir: RunDir, labels_root: Path,
-                    tasks: Mapping[str, TaskSpec], n_boot: int, seed: int = 0,
-                    metric_language: Callable[[str], str] | None = None
-                    ) -> dict[Key, np.ndarray]:
-    """(n_boot,) replicate task scores per (model, recipe, target): mean over the target's
-    languages of the resampled score, mean over seeds. Targets without a task spec are left out
-    (with a warning). A run whose predictions do not give the score the tidy table recorded is
-    a DataError: its predictions are not the ones that were scored."""
+def language_replicates(tidy: pd.DataFrame, run_dir: RunDir, labels_root: Path,
+                        tasks: Mapping[str, TaskSpec], n_boot: int, seed: int = 0,
+                        metric_language: Callable[[str], str] | None = None
+                        ) -> dict[tuple[str, str, int, str, str], np.ndarray]:
+    """(n_boot,) replicate scores per (model, recipe, seed, target, language) of the tidy
+    table's runs, every run of a (target, language) resampled with the same examples. Targets
+    without a task spec are left out (with a warning). A run whose predictions do not give the
+    score the tidy table recorded is a DataError: its predictions are not the ones scored."""
     scores = tidy[tidy["metric"] == SCORE]
     recorded = scores.set_index(["model", "intermediate", "seed", "target", "language"])["value"]
-    out: dict[Key, np.ndarray] = {}
-    for target, grp in scores.groupby("target", sort=True):
+    out: dict[tuple[str, str, int, str, str], np.ndarray] = {}
+    for (target, lang), grp in scores.groupby(["target", "language"], sort=True):
         if target not in tasks:
-            log.warning("no task spec for target '%s': no intervals", target)
             continue
         task = tasks[target]
         runs = sorted({(str(m), str(r), int(s)) for m, r, s in
                        zip(grp["model"], grp["intermediate"], grp["seed"], strict=True)})
-        per_lang = []
-        for lang in sorted(set(grp["language"])):
-            have = set(zip(grp.loc[grp["language"] == lang, "model"],
-                           grp.loc[grp["language"] == lang, "intermediate"],
-                           grp.loc[grp["language"] == lang, "seed"], strict=True))
-            if len(have) != len(runs):
-                raise DataError(f"target '{target}' language '{lang}': scored by {len(have)} of "
-                                f"{len(runs)} runs; cannot pair them")
-            mlang = metric_language(lang) if metric_language else lang
-            # each run's full-sample score is checked against the recorded one below
-            keyed = [run_keyed_stats(task, lang, Path(run_dir(*run)), Path(labels_root), mlang,
-                                     check=False) for run in runs]
-            stacked = align(task.metric, keyed, f"{target}/test-{lang}")
-            for run, (_, st) in zip(runs, keyed, strict=True):
-                full = float(score_from_sums(task.metric, st.sum(axis=0)))
-                want = float(recorded[(*run[:2], run[2], target, lang)])
-                if not math.isclose(full, want, abs_tol=1e-6):
-                    raise DataError(f"{run_dir(*run)}/{target}: predictions for '{lang}' score "
-                                    f"{full:.4f} but the scores table has {want:.4f}")
-            idx = resample_indices(stacked.shape[1], n_boot, seed, (target, lang))
-            per_lang.append(_replicates(task.metric, stacked, idx))
-        reps = np.mean(per_lang, axis=0)  # (runs, B): mean over languages
-        by_cell: dict[Key, list[np.ndarray]] = {}
-        for run, rep in zip(runs, reps, strict=True):
-            by_cell.setdefault((run[0], run[1], str(target)), []).append(rep)
-        out.update({k: np.mean(v, axis=0) for k, v in by_cell.items()})
+        mlang = metric_language(lang) if metric_language else lang
+        # each run's full-sample score is checked against the recorded one below
+        keyed = [run_keyed_stats(task, lang, Path(run_dir(*run)), Path(labels_root), mlang,
+                                 check=False) for run in runs]
+        stacked = align(task.metric, keyed, f"{target}/test-{lang}")
+        for run, (_, st) in zip(runs, keyed, strict=True):
+            full = float(score_from_sums(task.metric, st.sum(axis=0)))
+            want = float(recorded[(*run, target, lang)])
+            if not math.isclose(full, want, abs_tol=1e-6):
+                raise DataError(f"{run_dir(*run)}/{target}: predictions for '{lang}' score "
+                                f"{full:.4f} but the scores table has {want:.4f}")
+        idx = resample_indices(stacked.shape[1], n_boot, seed, (target, lang))
+        for run, rep in zip(runs, _replicates(task.metric, stacked, idx), strict=True):
+            out[(*run, str(target), str(lang))] = rep
+    for target in sorted(set(scores["target"]) - set(tasks)):
+        log.warning("no task spec for target '%s': no intervals", target)
     return out
+
+
+def task_replicates(tidy: pd.DataFrame, run_dir: RunDir, labels_root: Path,
+                    tasks: Mapping[str, TaskSpec], n_boot: int, seed: int = 0,
+                    metric_language: Callable[[str], str] | None = None
+                    ) -> dict[Key, np.ndarray]:
+    """(n_boot,) replicate task scores per (model, recipe, target): the mean over the target's
+    languages of `language_replicates`, then over seeds. Every run of a target must have the
+    same languages, else DataError."""
+    per_lang = language_replicates(tidy, run_dir, labels_root, tasks, n_boot, seed,
+                                   metric_language)
+    by_run: dict[tuple[str, str, int, str], dict[str, np.ndarray]] = {}
+    for (model, recipe, s, target, lang), rep in per_lang.items():
+        by_run.setdefault((model, recipe, s, target), {})[lang] = rep
+    langs = {}
+    by_cell: dict[Key, list[np.ndarray]] = {}
+    for (model, recipe, s, target), reps in sorted(by_run.items()):
+        have = langs.setdefault(target, sorted(reps))
+        if sorted(reps) != have:
+            raise DataError(f"target '{target}': {model}/{recipe}/seed{s} is scored in "
+                            f"{sorted(reps)}, other runs in {have}; cannot pair them")
+        by_cell.setdefault((model, recipe, target), []).append(np.mean(list(reps.values()),
+                                                                       axis=0))
+    return {k: np.mean(v, axis=0) for k, v in by_cell.items()}
 
 
 def with_average(reps: Mapping[Key, np.ndarray], targets: Sequence[str]) -> dict[Key, np.ndarray]:

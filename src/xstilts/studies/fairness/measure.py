@@ -37,7 +37,6 @@ The "avg" target averages each language's score over the targets every run has
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,13 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xstilts.analysis.bootstrap import (
-    LEVEL,
-    bootstrap_replicates,
-    percentile_ci,
-    run_stats,
-    score_from_sums,
-)
+from xstilts.analysis.bootstrap import LEVEL, percentile_ci
+from xstilts.analysis.intervals import language_replicates
 from xstilts.analysis.scores import AVG, SCORE
 from xstilts.analysis.tables import MISSING
 from xstilts.data.schema import DataError
@@ -215,31 +209,18 @@ def attach_replicates(scores: dict[Key, LangScores], tidy: pd.DataFrame,
                       n_boot: int, seed: int, metric_language: Any = None) -> None:
     """Fill `reps` from the predictions: `run_dir(model, intermediate, seed)` is the folder
     holding `<target>/test-<lang>.<ext>`; labels are `<labels_root>/<target>/test-<lang>...`.
-    The replicate of a language is the mean over seeds of its per-seed replicate scores."""
-    sub = tidy[tidy["metric"] == SCORE]
-    seeds = sub.groupby(["model", "intermediate", "target"])["seed"].unique()
-    recorded = sub.set_index(["model", "intermediate", "seed", "target", "language"])["value"]
+    The replicate of a language is the mean over seeds of its per-seed replicate scores, every
+    run resampled with the same examples (`analysis.intervals.language_replicates`)."""
+    reps = language_replicates(tidy, run_dir, labels_root, tasks, n_boot, seed, metric_language)
+    seeds = tidy[tidy["metric"] == SCORE].groupby(["model", "intermediate", "target"])["seed"]
+    seeds = seeds.unique()
     for key, ls in scores.items():
         if key[2] not in tasks:
             log.warning("no task spec for target '%s': no confidence intervals", key[2])
             continue
-        task = tasks[key[2]]
-        cols = []
-        for lang in ls.langs:
-            per_seed = []
-            for s in sorted(seeds[key]):
-                stats = run_stats(task, lang, Path(run_dir(key[0], key[1], int(s))),
-                                  Path(labels_root),
-                                  metric_language(lang) if metric_language else lang)
-                full = float(score_from_sums(task.metric, stats.sum(axis=0)))
-                want = recorded.get((key[0], key[1], s, key[2], lang), math.nan)
-                if not math.isclose(full, want, abs_tol=1e-6):
-                    log.warning("%s seed %s %s: predictions score %.4f but the scores table "
-                                "has %.4f", "/".join(key), s, lang, full, want)
-                per_seed.append(bootstrap_replicates(task.metric, stats, n_boot, seed,
-                                                     (key[2], lang)))
-            cols.append(np.mean(per_seed, axis=0))
-        ls.reps = np.stack(cols, axis=-1)
+        ls.reps = np.stack([np.mean([reps[(*key[:2], int(s), key[2], lang)]
+                                     for s in sorted(seeds[key])], axis=0)
+                            for lang in ls.langs], axis=-1)
 
 
 def with_average(scores: dict[Key, LangScores], targets: Sequence[str]) -> dict[Key, LangScores]:
