@@ -159,7 +159,7 @@ def test_generator_fills_every_block_from_a_run(small_results, tmp_path):
     readme = (out / "README.md").read_text(encoding="utf-8")
     blocks = dict(BLOCK.findall(readme))
     assert set(blocks) == {"dag", "headline", "run", "findings-summary"}
-    assert "`tiny` on the paper's 6 findings: not assessed: " in blocks["findings-summary"]
+    assert "Of the paper's 6 findings, `tiny` gives not assessed: " in blocks["findings-summary"]
     xtreme = pd.read_csv(small_results / "tables" / "xtreme.csv")
     avg = xtreme.set_index("intermediate").loc["none", "avg"]
     assert f"`none` averages {avg:.1f}" in blocks["headline"]

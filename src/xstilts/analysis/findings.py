@@ -44,7 +44,11 @@ MARGIN = 1.0  # points: "little or no gain" means less than this
 GAIN, LITTLE = "gain", "little"
 SHOWN, NOT_SHOWN, INCONCLUSIVE, NOT_ASSESSED = ("shown", "not shown", "inconclusive",
                                                 "not assessed")
-COLUMNS = ["model", "finding", "claim", "verdict", "statistics", "sentence"]
+COLUMNS = ["model", "finding", "claim", "verdict", "estimate", "lo", "hi", "statistics",
+           "sentence"]  # estimate, lo, hi: the finding's first statistic
+SHORT = {"retrieval": "large gains on retrieval", "qa": "QA gains from SQuAD",
+         "xnli": "little gain on XNLI", "multitask": "multi-task's extra gain over the best task",
+         "mlm": "+MLM no better", "translated": "translated data no better"}
 CLAIMS = {
     "retrieval": "intermediate training brings large gains on the retrieval targets "
                  "(BUCC, Tatoeba), the largest of all targets",
@@ -232,15 +236,16 @@ def findings_table(improvement: pd.DataFrame, recipes: Mapping[str, Recipe],
         for finding, stats_ in found.items():
             claim = CLAIMS[finding]
             if isinstance(stats_, str):
-                rows.append([model, finding, claim, NOT_ASSESSED, "",
-                             f"Paper: {claim}. Not assessed: the grid {stats_}."])
+                rows.append([model, finding, claim, NOT_ASSESSED, math.nan, math.nan, math.nan,
+                             "", f"Paper: {claim}. Not assessed: the grid {stats_}."])
                 continue
             ests = [estimate(s, point, reps, level) for s in stats_]
             v = verdict(ests)
             numbers = "; ".join(_fmt(e) for e in ests)
             rule = ("" if v != NOT_ASSESSED else " (no intervals: the run has no predictions "
                     "and labels to resample)")
-            rows.append([model, finding, claim, v, numbers,
+            rows.append([model, finding, claim, v, ests[0].value, ests[0].lo, ests[0].hi,
+                         numbers,
                          f"Paper: {claim}. `{model}`: **{v}**{rule}: {numbers} "
                          f"(points, {pct} paired bootstrap interval)."])
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -256,11 +261,18 @@ def findings_markdown(table: pd.DataFrame) -> str:
 
 
 def findings_summary(table: pd.DataFrame) -> str:
-    """One paragraph: which findings each model shows, does not show, leaves open."""
+    """One paragraph: per model, which findings it shows, does not show, leaves open (with the
+    first statistic and its interval), and which the grid cannot assess."""
     parts = []
     for model, grp in table.groupby("model", sort=True):
-        by = {v: sorted(grp.loc[grp["verdict"] == v, "finding"]) for v in
-              (SHOWN, NOT_SHOWN, INCONCLUSIVE, NOT_ASSESSED)}
-        said = [f"{v}: {', '.join(names)}" for v, names in by.items() if names]
-        parts.append(f"`{model}` on the paper's {len(grp)} findings: {'; '.join(said)}.")
+        said = []
+        for v in (SHOWN, NOT_SHOWN, INCONCLUSIVE, NOT_ASSESSED):
+            rows = grp[grp["verdict"] == v]
+            if rows.empty:
+                continue
+            names = [SHORT.get(r.finding, r.finding) + ("" if v == NOT_ASSESSED else
+                     f" ({r.estimate:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}])")
+                     for r in rows.itertuples()]
+            said.append(f"{v}: {', '.join(names)}")
+        parts.append(f"Of the paper's {len(grp)} findings, `{model}` gives {'; '.join(said)}.")
     return " ".join(parts) + "\n" if parts else "(no improvement over the baseline to judge)\n"
