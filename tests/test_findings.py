@@ -230,3 +230,18 @@ def test_write_tables_puts_intervals_in_the_markdown(tmp_path):
     imp = pd.read_csv(tmp_path / "out" / "improvement.csv").iloc[0]
     md = (tmp_path / "out" / "improvement.md").read_text()
     assert f"[{imp['xnli_lo']:+.1f}, {imp['xnli_hi']:+.1f}]" in md
+
+
+def test_three_seeds_add_a_seed_interval_to_the_table(tmp_path):
+    values = {("none", 1): 40.0, ("none", 2): 42.0, ("none", 3): 41.0,
+              ("mnli", 1): 44.0, ("mnli", 2): 47.0, ("mnli", 3): 44.5}
+    tidy = pd.DataFrame([{"model": "m", "intermediate": r, "seed": s, "target": "xnli",
+                          "language": lang, "metric": "score", "value": v + (lang == "de")}
+                         for (r, s), v in values.items() for lang in ("en", "de")])
+    write_tables(tidy, tmp_path / "out")
+    imp = pd.read_csv(tmp_path / "out" / "improvement.csv").iloc[0]
+    assert imp["avg"] == pytest.approx(135.5 / 3 - 41) and math.isnan(imp["avg_lo"])
+    assert imp["avg_seed_lo"] < imp["avg"] < imp["avg_seed_hi"]
+    md = (tmp_path / "out" / "improvement.md").read_text()
+    assert f"{{{imp['avg_seed_lo']:+.1f}, {imp['avg_seed_hi']:+.1f}}}" in md
+    assert "no example-bootstrap intervals" in (tmp_path / "out" / "improvement.tex").read_text()
