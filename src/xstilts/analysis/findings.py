@@ -257,7 +257,9 @@ def findings_markdown(table: pd.DataFrame) -> str:
     return ("\n".join(lines) + "\n\nVerdicts follow the rule in `xstilts.analysis.findings`: "
             "a claimed gain is shown when its interval lies above 0 (not shown: below 0); a "
             f"claimed 'little' gain when it lies below {MARGIN:g} point (not shown: above); "
-            "otherwise inconclusive.\n")
+            "otherwise inconclusive. The intervals resample the test examples of the run's "
+            "checkpoints: they do not include the variation between seeds (the improvement "
+            "table's {lo, hi} intervals do, with 3 or more seeds).\n")
 
 
 def findings_summary(table: pd.DataFrame) -> str:
