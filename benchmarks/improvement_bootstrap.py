@@ -77,7 +77,7 @@ def synthetic_run(root: Path, langs: int, n: int) -> list[Path]:
                 scores = compute(task.metric, pred, labels, synthetic_metric_language(lang))
                 path = root / "scores" / recipe / target / "scores.json"
                 old = json.loads(path.read_text()) if path.is_file() else {
-                    "model": "tiny", "intermediate": recipe, "seed": 1, "target": target,
+                    "model": "tiny", "recipe": recipe, "seed": 1, "target": target,
                     "task_metric": task.metric, "languages": {}}
                 old["languages"][lang] = {k: float(v) for k, v in scores.items()}
                 assert 0 <= task_score(task.metric, scores) <= 100
@@ -97,7 +97,7 @@ def measure(results: Path, files: list[Path], boots: list[int]) -> pd.DataFrame:
         reps = improvement_replicates(tidy, results / "predictions", results / "labels", tasks,
                                       n_boot, synthetic=True)
         rows.append({"replicates": n_boot,
-                     "runs": scores.groupby(["model", "intermediate", "seed"]).ngroups,
+                     "runs": scores.groupby(["model", "recipe", "seed"]).ngroups,
                      "test sets": scores.groupby(["target", "language"]).ngroups,
                      "cells": len(reps), "CPU s": round(time.process_time() - start, 1)})
     return pd.DataFrame(rows)

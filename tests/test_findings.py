@@ -36,7 +36,7 @@ def _write_run(root: Path, preds: dict[tuple[str, str], dict[str, list]],
         for lang, values in by_lang.items():
             write_predictions(task, lang, values, root / "predictions" / model / recipe / "seed1")
             score = task_score(task.metric, compute(task.metric, values, gold[lang], lang))
-            rows.append({"model": model, "intermediate": recipe, "seed": 1, "target": target,
+            rows.append({"model": model, "recipe": recipe, "seed": 1, "target": target,
                          "language": lang, "metric": "score", "value": float(score)})
     return pd.DataFrame(rows)
 
@@ -103,7 +103,7 @@ def test_predictions_that_do_not_give_the_recorded_score_are_refused(tmp_path):
     gold = {"en": list(RNG.choice(LABELS, 50))}
     tidy = _write_run(tmp_path, {("m", "none"): {"en": gold["en"]},
                                  ("m", "mnli"): {"en": _flip(gold["en"], 0.5)}}, gold)
-    tidy.loc[tidy["intermediate"] == "mnli", "value"] += 5.0
+    tidy.loc[tidy["recipe"] == "mnli", "value"] += 5.0
     with pytest.raises(DataError, match=r"mnli/seed1/xnli: predictions for 'en' score"):
         _replicates(tmp_path, tidy)
 
@@ -130,11 +130,11 @@ def test_aggregate_cli_writes_intervals_and_findings(tmp_path):
             ("m", "mnli"): {lang: _flip(g, 0.2) for lang, g in gold.items()}}
     tidy = _write_run(tmp_path, runs, gold)
     files = []
-    for (model, recipe), grp in tidy.groupby(["model", "intermediate"]):
+    for (model, recipe), grp in tidy.groupby(["model", "recipe"]):
         path = tmp_path / "scores" / model / recipe / "scores.json"
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps({
-            "model": model, "intermediate": recipe, "seed": 1, "target": "xnli",
+            "model": model, "recipe": recipe, "seed": 1, "target": "xnli",
             "task_metric": "accuracy",
             "languages": {r.language: {"accuracy": r.value} for r in grp.itertuples()}}))
         files.append(str(path))
@@ -168,7 +168,7 @@ def _synthetic(means: dict[tuple[str, str], float], sd: float, n_boot: int = 400
     rng = np.random.default_rng(0)
     reps = {("m", r, t): mean + sd * rng.standard_normal(n_boot) for (r, t), mean in
             means.items()}
-    imp = pd.DataFrame([{"model": "m", "intermediate": r, "target": t, "delta": mean}
+    imp = pd.DataFrame([{"model": "m", "recipe": r, "target": t, "delta": mean}
                         for (r, t), mean in means.items()])
     return imp, reps
 
@@ -213,7 +213,7 @@ def test_without_replicates_or_recipes_nothing_is_assessed():
     imp, _ = _synthetic(_grid({}), sd=1.0)
     table = FD.findings_table(imp, RECIPES, FORMATS, None)
     assert set(table["verdict"]) == {FD.NOT_ASSESSED}
-    only_mnli = imp[imp["intermediate"] == "mnli"]
+    only_mnli = imp[imp["recipe"] == "mnli"]
     table = FD.findings_table(only_mnli, RECIPES, FORMATS, None).set_index("finding")
     assert "needs a SQuAD" in table.loc["qa", "sentence"]
 
@@ -235,7 +235,7 @@ def test_write_tables_puts_intervals_in_the_markdown(tmp_path):
 def test_three_seeds_add_a_seed_interval_to_the_table(tmp_path):
     values = {("none", 1): 40.0, ("none", 2): 42.0, ("none", 3): 41.0,
               ("mnli", 1): 44.0, ("mnli", 2): 47.0, ("mnli", 3): 44.5}
-    tidy = pd.DataFrame([{"model": "m", "intermediate": r, "seed": s, "target": "xnli",
+    tidy = pd.DataFrame([{"model": "m", "recipe": r, "seed": s, "target": "xnli",
                           "language": lang, "metric": "score", "value": v + (lang == "de")}
                          for (r, s), v in values.items() for lang in ("en", "de")])
     write_tables(tidy, tmp_path / "out")

@@ -161,7 +161,7 @@ def test_generator_fills_every_block_from_a_run(small_results, tmp_path):
     assert set(blocks) == {"dag", "headline", "run", "findings-summary"}
     assert "Of the paper's 6 findings, `tiny` gives not assessed: " in blocks["findings-summary"]
     xtreme = pd.read_csv(small_results / "tables" / "xtreme.csv")
-    avg = xtreme.set_index("intermediate").loc["none", "avg"]
+    avg = xtreme.set_index("recipe").loc["none", "avg"]
     assert f"`none` averages {avg:.1f}" in blocks["headline"]
     assert "(2 seeds)" in blocks["headline"]
     assert "seeds 1, 2" in blocks["run"]

@@ -221,17 +221,17 @@ def findings_table(improvement: pd.DataFrame, recipes: Mapping[str, Recipe],
                    level: float = LEVEL) -> pd.DataFrame:
     """One row per (model, finding): the claim, the verdict and a sentence with the numbers.
 
-    `improvement`: `scores.improvement_long` (model, intermediate, target, delta); `formats`:
+    `improvement`: `scores.improvement_long` (model, recipe, target, delta); `formats`:
     task name -> format for the targets and the recipes' tasks; `reps`: improvement replicates
     (`intervals.improvement_replicates`), or None (every finding then "not assessed")."""
     rows = []
     pct = f"{100 * level:.0f}%"
     for model, grp in improvement.groupby("model", sort=True):
         point = {(str(model), str(r), str(t)): float(d) for r, t, d in
-                 zip(grp["intermediate"], grp["target"], grp["delta"], strict=True)
+                 zip(grp["recipe"], grp["target"], grp["delta"], strict=True)
                  if not math.isnan(d)}
         targets = sorted(t for t in set(grp["target"]) if not t.startswith(AVG))
-        present = sorted(set(grp["intermediate"]))
+        present = sorted(set(grp["recipe"]))
         found = statistics(str(model), recipes, present, targets, formats, point)
         for finding, stats_ in found.items():
             claim = CLAIMS[finding]

@@ -60,14 +60,14 @@ def language_replicates(tidy: pd.DataFrame, run_dir: RunDir, labels_root: Path,
     without a task spec are left out (with a warning). A run whose predictions do not give the
     score the tidy table recorded is a DataError: its predictions are not the ones scored."""
     scores = tidy[tidy["metric"] == SCORE]
-    recorded = scores.set_index(["model", "intermediate", "seed", "target", "language"])["value"]
+    recorded = scores.set_index(["model", "recipe", "seed", "target", "language"])["value"]
     out: dict[tuple[str, str, int, str, str], np.ndarray] = {}
     for (target, lang), grp in scores.groupby(["target", "language"], sort=True):
         if target not in tasks:
             continue
         task = tasks[target]
         runs = sorted({(str(m), str(r), int(s)) for m, r, s in
-                       zip(grp["model"], grp["intermediate"], grp["seed"], strict=True)})
+                       zip(grp["model"], grp["recipe"], grp["seed"], strict=True)})
         mlang = metric_language(lang) if metric_language else lang
         # each run's full-sample score is checked against the recorded one below
         keyed = [run_keyed_stats(task, lang, Path(run_dir(*run)), Path(labels_root), mlang,
