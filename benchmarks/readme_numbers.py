@@ -187,6 +187,23 @@ def _copy_table(run: Run, rel: str) -> str:
     return text if text is not None else f"(this run has no {rel})\n"
 
 
+def findings_block(run: Run) -> str:
+    """One sentence per paper finding with its verdict, numbers and intervals (the aggregate
+    stage's tables/findings.md, written by xstilts.analysis.findings)."""
+    return _copy_table(run, "tables/findings.md")
+
+
+def findings_summary_block(run: Run) -> str:
+    """The findings' verdicts in one paragraph."""
+    from xstilts.analysis.findings import findings_summary
+
+    table = run.csv("tables/findings.csv")
+    if table is None:
+        return "(this run has no tables/findings.csv)\n"
+    return (findings_summary(table).rstrip("\n") + " Each verdict, its numbers and its "
+            "interval: [docs/results.md](docs/results.md#the-papers-findings).\n")
+
+
 def xtreme_block(run: Run) -> str:
     return _copy_table(run, "tables/xtreme.md")
 
@@ -253,8 +270,9 @@ def alignment_block(run: Run) -> str:
 
 BLOCKS: dict[str, Callable[[Run], str]] = {
     "dag": dag_block, "run": run_block, "headline": headline_block, "xtreme": xtreme_block,
-    "improvement": improvement_block, "family": family_block, "robustness": robustness_block,
-    "fairness": fairness_block, "alignment": alignment_block,
+    "improvement": improvement_block, "findings": findings_block,
+    "findings-summary": findings_summary_block, "family": family_block,
+    "robustness": robustness_block, "fairness": fairness_block, "alignment": alignment_block,
 }
 
 

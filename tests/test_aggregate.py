@@ -280,7 +280,8 @@ def test_write_tables_formats(tidy: pd.DataFrame, tmp_path: Path) -> None:
     names = sorted(p.name for p in written)
     stems = ["improvement", "per_language_panx", "per_language_pawsx", "per_language_xquad",
              "xtreme"]
-    assert names == sorted(["tidy.csv"] + [f"{s}.{e}" for s in stems for e in ("csv", "md", "tex")])
+    assert names == sorted(["tidy.csv", "findings.csv", "findings.md"]
+                           + [f"{s}.{e}" for s in stems for e in ("csv", "md", "tex")])
     out = tmp_path / "out"
     assert not list(out.glob(".*"))  # no temporary files left behind
     # CSV: full precision, reads back to the same numbers

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xstilts.analysis import bootstrap as BS
 from xstilts.analysis.submission import write_labels, write_predictions
 from xstilts.data.schema import DataError
 from xstilts.metrics import compute, task_score
@@ -144,11 +145,11 @@ CASES = {
 @pytest.mark.parametrize("metric", sorted(CASES))
 def test_replicates_equal_compute_on_explicit_resamples(metric):
     preds, gold = CASES[metric]
-    stats = F.example_stats(metric, preds, gold, "en")
+    stats = BS.example_stats(metric, preds, gold, "en")
     want_full = task_score(metric, compute(metric, preds, gold, "en"))
-    assert float(F.score_from_sums(metric, stats.sum(axis=0))) == pytest.approx(want_full)
-    reps = F.bootstrap_replicates(metric, stats, 6, seed=3, key=("t", "en"))
-    idx = F.resample_indices(len(stats), 6, 3, ("t", "en"))
+    assert float(BS.score_from_sums(metric, stats.sum(axis=0))) == pytest.approx(want_full)
+    reps = BS.bootstrap_replicates(metric, stats, 6, seed=3, key=("t", "en"))
+    idx = BS.resample_indices(len(stats), 6, 3, ("t", "en"))
     for b in range(6):
         p, g = _resample(metric, preds, gold, idx[b])
         want = task_score(metric, compute(metric, p, g, "en"))
@@ -157,51 +158,51 @@ def test_replicates_equal_compute_on_explicit_resamples(metric):
 
 def test_example_stats_mlqa_uses_language():
     preds, gold = CASES["squad"]
-    stats = F.example_stats("mlqa", preds, gold, "en")
+    stats = BS.example_stats("mlqa", preds, gold, "en")
     assert stats.shape == (4, 3)
 
 
 def test_token_accuracy_stats():
     preds, gold = [["A", "B"], ["C"]], [["A", "C"], ["C"]]
-    stats = F.example_stats("accuracy", preds, gold, "en")
+    stats = BS.example_stats("accuracy", preds, gold, "en")
     assert stats.tolist() == [[1, 2], [1, 1]]
-    assert F.score_from_sums("accuracy", stats.sum(axis=0)) == pytest.approx(200 / 3)
+    assert BS.score_from_sums("accuracy", stats.sum(axis=0)) == pytest.approx(200 / 3)
 
 
 def test_bootstrap_ci_deterministic_and_seeded():
     preds, gold = CASES["accuracy"]
-    a = F.bootstrap_ci("accuracy", preds, gold, "en", n_boot=50, seed=1)
-    b = F.bootstrap_ci("accuracy", preds, gold, "en", n_boot=50, seed=1)
-    c = F.bootstrap_ci("accuracy", preds, gold, "en", n_boot=50, seed=2)
+    a = BS.bootstrap_ci("accuracy", preds, gold, "en", n_boot=50, seed=1)
+    b = BS.bootstrap_ci("accuracy", preds, gold, "en", n_boot=50, seed=1)
+    c = BS.bootstrap_ci("accuracy", preds, gold, "en", n_boot=50, seed=2)
     assert a.score == pytest.approx(400 / 6) and a.n == 6
     assert (a.lo, a.hi) == (b.lo, b.hi)
     np.testing.assert_array_equal(a.replicates, b.replicates)
     assert not np.array_equal(a.replicates, c.replicates)
     assert 0 <= a.lo <= a.score <= a.hi <= 100 and a.lo < a.hi
-    perfect = F.bootstrap_ci("accuracy", gold, gold, "en", n_boot=20)
+    perfect = BS.bootstrap_ci("accuracy", gold, gold, "en", n_boot=20)
     assert (perfect.lo, perfect.hi) == (100.0, 100.0)
 
 
 def test_indices_paired_by_key_and_differ_across_keys():
-    a = F.resample_indices(10, 5, 0, ("xnli", "de"))
-    np.testing.assert_array_equal(a, F.resample_indices(10, 5, 0, ("xnli", "de")))
-    assert not np.array_equal(a, F.resample_indices(10, 5, 0, ("xnli", "fr")))
+    a = BS.resample_indices(10, 5, 0, ("xnli", "de"))
+    np.testing.assert_array_equal(a, BS.resample_indices(10, 5, 0, ("xnli", "de")))
+    assert not np.array_equal(a, BS.resample_indices(10, 5, 0, ("xnli", "fr")))
     assert a.min() >= 0 and a.max() < 10
     with pytest.raises(ValueError, match="n >= 1"):
-        F.resample_indices(0, 5, 0)
+        BS.resample_indices(0, 5, 0)
 
 
 def test_percentile_ci():
-    assert F.percentile_ci(np.arange(101.0), 0.9) == pytest.approx((5.0, 95.0))
-    lo, hi = F.percentile_ci([math.nan, math.nan])
+    assert BS.percentile_ci(np.arange(101.0), 0.9) == pytest.approx((5.0, 95.0))
+    lo, hi = BS.percentile_ci([math.nan, math.nan])
     assert math.isnan(lo) and math.isnan(hi)
 
 
 def test_example_stats_rejects_length_mismatch_and_unknown_metric():
     with pytest.raises(ValueError, match="2 predictions but 1"):
-        F.example_stats("accuracy", ["a", "b"], ["a"], "en")
+        BS.example_stats("accuracy", ["a", "b"], ["a"], "en")
     with pytest.raises(ValueError, match="no bootstrap for metric 'mlm_loss'"):
-        F.example_stats("mlm_loss", [], [], "en")
+        BS.example_stats("mlm_loss", [], [], "en")
 
 
 # ---------------------------------------------------------------------------- grid + stage
@@ -304,3 +305,24 @@ def test_stage_missing_prediction_file_names_it(grid):
              "languages": str(root / "languages.csv"), "predictions_root": str(root / "pred"),
              "labels_root": str(root / "labels"), "bootstrap": 5})
     assert not (root / "fair").exists()
+
+
+def test_bucc_replicates_are_paired_across_runs_with_different_sources(tmp_path):
+    """BUCC's rows are source sentences: a run that predicts a source outside the gold has more
+    rows, yet both runs must be resampled with the same sentences (before: independent draws,
+    so the better run lost in some replicates)."""
+    gold = [(f"s{i}", f"t{i}") for i in range(30)]
+    runs = {"none": gold[:5] + [("s99", "t1")], "mnli": gold[:10]}
+    rows = []
+    for recipe, preds in runs.items():
+        write_predictions("bucc2018", "de", preds, tmp_path / "pred" / "m" / recipe / "seed1")
+        value = task_score("bucc_f1", compute("bucc_f1", preds, gold, "de"))
+        rows.append({"model": "m", "recipe": recipe, "seed": 1, "target": "bucc2018",
+                     "language": "de", "metric": "score", "value": value})
+    write_labels("bucc2018", "de", gold, tmp_path / "labels")
+    tidy = pd.DataFrame(rows)
+    scores = F.point_scores(tidy)
+    F.attach_replicates(scores, tidy, lambda m, r, s: tmp_path / "pred" / m / r / f"seed{s}",
+                        tmp_path / "labels", {"bucc2018": get_task("bucc2018")}, 200, 0)
+    diff = scores[("m", "mnli", "bucc2018")].reps - scores[("m", "none", "bucc2018")].reps
+    assert (diff >= 0).all() and (diff > 0).any()

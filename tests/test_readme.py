@@ -159,7 +159,8 @@ def test_generator_fills_every_block_from_a_run(small_results, tmp_path):
     assert readme_numbers.main(["--results", str(small_results), "--docs", str(out)]) == 0
     readme = (out / "README.md").read_text(encoding="utf-8")
     blocks = dict(BLOCK.findall(readme))
-    assert set(blocks) == {"dag", "headline", "run"}
+    assert set(blocks) == {"dag", "headline", "run", "findings-summary"}
+    assert "Of the paper's 6 findings, `tiny` gives not assessed: " in blocks["findings-summary"]
     xtreme = pd.read_csv(small_results / "tables" / "xtreme.csv")
     avg = xtreme.set_index("recipe").loc["none", "avg"]
     assert f"`none` averages {avg:.1f}" in blocks["headline"]
@@ -167,6 +168,7 @@ def test_generator_fills_every_block_from_a_run(small_results, tmp_path):
     assert "seeds 1, 2" in blocks["run"]
     results = (out / "docs" / "results.md").read_text(encoding="utf-8")
     assert (small_results / "tables" / "improvement.md").read_text(encoding="utf-8") in results
+    assert (small_results / "tables" / "findings.md").read_text(encoding="utf-8") in results
     assert "(this run has no tables/robustness/robustness.csv)" in results
     # idempotent: a second pass over the written documents changes nothing
     assert readme_numbers.main(["--results", str(small_results), "--repo", str(out),

@@ -74,6 +74,22 @@ def test_every_stage_wrote_its_outputs(finished_run):
         assert (results / "figures" / f"{name}.png").stat().st_size > 1000
 
 
+def test_improvement_intervals_and_findings(finished_run):
+    """The aggregate stage resamples the run's predictions: every improvement has a paired
+    bootstrap interval around it, and each paper finding a verdict (with its reason)."""
+    tables = finished_run / "results" / "tables"
+    imp = pd.read_csv(tables / "improvement.csv").iloc[0]
+    for target in [*TARGETS, "avg"]:
+        assert imp[f"{target}_lo"] <= imp[target] <= imp[f"{target}_hi"], target
+        assert imp[f"{target}_lo"] < imp[f"{target}_hi"], target
+    assert "paired bootstrap interval over test examples" in (tables / "improvement.md").read_text()
+    found = pd.read_csv(tables / "findings.csv", keep_default_na=False).set_index("finding")
+    assert found.loc["retrieval", "verdict"] in ("shown", "not shown", "inconclusive")
+    assert found.loc["xnli", "verdict"] in ("shown", "not shown", "inconclusive")
+    assert found.loc["qa", "verdict"] == "not assessed"  # the slice has no SQuAD recipe
+    assert "XNLI gain" in found.loc["xnli", "sentence"]
+
+
 def test_default_slice_runs_no_study(finished_run):
     results = finished_run / "results"
     for folder in ("perturbed", "robustness", "alignment", "fairness"):

@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints and the small helpers the rules share.
 import glob
+import json
 import os
 import sys
 
@@ -195,6 +196,14 @@ def table_file(name, ext):
     if ext != "csv":
         return path
     return report(path, category="Tables", caption="../report/tables.rst")
+
+
+def recipe_kinds():
+    """The recipes' kinds (tasks, +MLM, translated) as JSON: the findings table reads them."""
+    keep = ("tasks", "mlm", "translated")
+    return json.dumps(
+        {r: {k: RECIPES[r][k] for k in keep} for r in sorted(RECIPES)}, sort_keys=True
+    )
 
 
 def per_language_recipes():

@@ -8,15 +8,22 @@ mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else acc
 score is the mean over its languages; the XTREME average is the mean of the task scores over the
 targets that every (model, recipe, seed) has (all 9 XTREME tasks on a full grid).
 
-    python -m xstilts.analysis.scores --out DIR [--baseline none] scores.json...
+With a predictions and a labels root, the improvement table gets paired bootstrap intervals over
+test examples (`analysis.intervals`) and the findings table its verdicts (`analysis.findings`).
+
+    python -m xstilts.analysis.scores --out DIR [--baseline none]
+        [--predictions DIR --labels DIR [--bootstrap 1000] [--synthetic]]
+        [--recipes JSON] scores.json...
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import sys
+import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +32,9 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
+from xstilts.analysis import findings as FD
+from xstilts.analysis import intervals as IV
+from xstilts.analysis.bootstrap import LEVEL
 from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
 from xstilts.io.atomic import write_atomic
@@ -240,10 +250,15 @@ def _paired(rec: pd.Series, base: pd.Series) -> tuple[float, float, int]:
     return delta, p, len(common)
 
 
-def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+def improvement_long(tidy: pd.DataFrame, baseline: str = "none",
+                     replicates: Mapping[IV.Key, Any] | None = None,
+                     level: float = LEVEL) -> pd.DataFrame:
     """Long improvement table: model, recipe, target (incl. "avg"), delta, p_value,
-    n_pairs, mean, baseline_mean. delta = recipe mean - baseline mean over seeds; p_value from
-    scipy.stats.ttest_rel on per-seed scores paired by seed (NaN with < 2 pairs)."""
+    n_pairs, mean, baseline_mean, lo, hi, seed_lo, seed_hi. delta = recipe mean - baseline mean
+    over seeds; p_value from scipy.stats.ttest_rel on per-seed scores paired by seed (NaN with
+    < 2 pairs); lo, hi: the percentile interval of the paired example-bootstrap `replicates`
+    (`intervals.improvement_replicates`; NaN without); seed_lo, seed_hi: the t interval over
+    the per-seed differences (NaN with < 3 pairs)."""
     long = _seed_long(tidy)
     if baseline not in set(long["recipe"]):
         raise ValueError(f"baseline recipe '{baseline}' not in the scores; have "
@@ -261,33 +276,47 @@ def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame
             rec = series.get((model, recipe, target), empty)
             base = series.get((model, baseline, target), empty)
             delta, p, n = _paired(rec, base)
+            common = sorted(set(rec.index) & set(base.index))
+            seed_lo, seed_hi = IV.seed_interval(
+                (rec.loc[common] - base.loc[common]).to_numpy(), level)
+            reps = (replicates or {}).get((model, recipe, target))
+            lo, hi = (IV.percentile_interval(reps, level) if reps is not None
+                      else (math.nan, math.nan))
             rows.append({"model": model, "recipe": recipe, "target": target,
                          "delta": delta, "p_value": p, "n_pairs": n,
                          "mean": float(rec.mean()) if len(rec) else math.nan,
-                         "baseline_mean": float(base.mean()) if len(base) else math.nan})
+                         "baseline_mean": float(base.mean()) if len(base) else math.nan,
+                         "lo": lo, "hi": hi, "seed_lo": seed_lo, "seed_hi": seed_hi})
     cols = ["model", "recipe", "target", "delta", "p_value", "n_pairs", "mean",
-            "baseline_mean"]
+            "baseline_mean", "lo", "hi", "seed_lo", "seed_hi"]
     return pd.DataFrame(rows, columns=cols)
 
 
-def improvement_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+def improvement_table(tidy: pd.DataFrame, baseline: str = "none",
+                      replicates: Mapping[IV.Key, Any] | None = None,
+                      level: float = LEVEL) -> pd.DataFrame:
     """Table-1-style improvements over `baseline`, one row per model x recipe.
 
-    Columns: model, recipe, <target>, <target>_p ..., avg, avg_p, n_pairs (min over
-    columns of the number of seeds paired with the baseline).
+    Columns: model, recipe, then per target <target>, <target>_p, <target>_lo,
+    <target>_hi (example-bootstrap interval), <target>_seed_lo, <target>_seed_hi (seed
+    interval) ..., avg and its columns, n_pairs (min over columns of the number of seeds
+    paired with the baseline).
     """
-    imp = improvement_long(tidy, baseline)
+    imp = improvement_long(tidy, baseline, replicates, level)
     targets = list(dict.fromkeys(imp["target"]))
+    fields = {"": "delta", "_p": "p_value", "_lo": "lo", "_hi": "hi", "_seed_lo": "seed_lo",
+              "_seed_hi": "seed_hi"}
     rows = []
     for (model, recipe), grp in imp.groupby(["model", "recipe"], sort=False):
         row: dict[str, Any] = {"model": model, "recipe": recipe}
         by = grp.set_index("target")
         for target in targets:
-            row[target] = float(by.loc[target, "delta"])
-            row[f"{target}_p"] = float(by.loc[target, "p_value"])
+            for suffix, col in fields.items():
+                row[f"{target}{suffix}"] = float(by.loc[target, col])
         row["n_pairs"] = int(grp["n_pairs"].min())
         rows.append(row)
-    cols = ["model", "recipe"] + [c for t in targets for c in (t, f"{t}_p")] + ["n_pairs"]
+    cols = (["model", "recipe"] + [f"{t}{s}" for t in targets for s in fields]
+            + ["n_pairs"])
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -333,10 +362,20 @@ def display_xtreme(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return out, ["seeds", *targets]
 
 
+def _interval(row: pd.Series, target: str) -> str:
+    """" [lo, hi]" (example bootstrap) and " {lo, hi}" (seeds) where the table has them."""
+    out = ""
+    for lo, hi, fmt in (("_lo", "_hi", " [{}, {}]"), ("_seed_lo", "_seed_hi", " {{{}, {}}}")):
+        a, b = row.get(f"{target}{lo}", math.nan), row.get(f"{target}{hi}", math.nan)
+        if not (math.isnan(a) or math.isnan(b)):
+            out += fmt.format(fmt_num(a, 1, signed=True), fmt_num(b, 1, signed=True))
+    return out
+
+
 def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
                         baseline: str) -> tuple[pd.DataFrame, list[str]]:
     """Per model: the baseline row with absolute scores, then signed deltas ("*": p < 0.05)."""
-    targets = [c for c in table.columns if f"{c}_p" in table.columns]
+    targets = [c for c in table.columns if f"{c}_seed_lo" in table.columns]
     rows: list[dict[str, str]] = []
     for model in sorted(set(table["model"])):
         for _, b in xtreme[(xtreme["model"] == model)
@@ -349,7 +388,8 @@ def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
             for t in targets:
                 d, p = r[t], r[f"{t}_p"]
                 star = "*" if (marks and not math.isnan(p) and p < SIGNIFICANCE) else ""
-                cells[t] = MISSING if math.isnan(d) else fmt_num(d, signed=True) + star
+                cells[t] = MISSING if math.isnan(d) else (fmt_num(d, signed=True) + star
+                                                          + _interval(r, t))
             rows.append({"model": model, "recipe": r["recipe"], **cells})
     out = pd.DataFrame(rows, columns=["model", "recipe", *targets])
     if table["model"].nunique() <= 1:
@@ -410,11 +450,31 @@ def _split_note(splits: pd.DataFrame | None, target: str | None = None) -> str:
     return f" Not on the test split (its gold withheld): {', '.join(parts)}."
 
 
+def _improvement_caption(baseline: str, over: str, n_boot: int, level: float) -> str:
+    pct = f"{100 * level:.0f}%"
+    boot = (f"[lo, hi]: {pct} paired bootstrap interval over test examples ({n_boot} "
+            "replicates; the recipe and the baseline resampled with the same examples per "
+            "language; percentile interval of the difference of means)"
+            if n_boot else "no example-bootstrap intervals (no predictions and labels given)")
+    return (f"Improvement over '{baseline}' (rows marked 'absolute': scores). {boot}; "
+            f"{{lo, hi}}: {pct} t interval over the per-seed differences (only with >= "
+            f"{IV.MIN_SEEDS_FOR_SEED_CI} paired seeds). * marks p < {SIGNIFICANCE} in a paired "
+            f"t-test over seeds (only rows with >= {MIN_SEEDS_FOR_STARS} paired seeds). "
+            f"avg over {over}.")
+
+
 def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
-                 splits: pd.DataFrame | None = None) -> list[Path]:
-    """Write tidy.csv and the xtreme, improvement (if `baseline` is present) and per-language
-    tables as CSV (full precision), Markdown and LaTeX (2 decimals), atomically; with `splits`
-    (`reported_splits`) also splits.csv, and captions name any split other than test."""
+                 splits: pd.DataFrame | None = None,
+                 replicates: Mapping[IV.Key, Any] | None = None,
+                 recipes: Mapping[str, FD.Recipe] | None = None,
+                 formats: Mapping[str, str] | None = None, n_boot: int = 0,
+                 level: float = LEVEL) -> list[Path]:
+    """Write tidy.csv and the xtreme, improvement and findings (if `baseline` is present) and
+    per-language tables as CSV (full precision), Markdown and LaTeX (2 decimals), atomically;
+    with `splits` (`reported_splits`) also splits.csv, and captions name any split other than
+    test. `replicates` (`intervals.improvement_replicates`, `n_boot` each) give the
+    improvements' example-bootstrap intervals and the findings' verdicts; `recipes` and
+    `formats` (task -> format) tell the findings which recipe and target is which."""
     _check_tidy(tidy)
     out_dir = Path(out_dir)
     ordered = tidy.sort_values(TIDY_COLUMNS[:6], kind="stable")[TIDY_COLUMNS]
@@ -428,17 +488,21 @@ def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
     written += _write_formats(out_dir / "xtreme", xt, disp, num,
                               f"Task scores and average over {over}: mean ± sd over seeds.",
                               _split_note(splits))
-    recipes = set(tidy["recipe"])
-    if baseline in recipes and len(recipes) > 1:
-        imp = improvement_table(tidy, baseline)
+    recipe_names = set(tidy["recipe"])
+    if baseline in recipe_names and len(recipe_names) > 1:
+        imp = improvement_table(tidy, baseline, replicates, level)
         disp, num = display_improvement(imp, xt, baseline)
-        caption = (f"Improvement over '{baseline}' (rows marked 'absolute': scores); * marks "
-                   f"p < {SIGNIFICANCE} in a paired t-test over seeds (only rows with >= "
-                   f"{MIN_SEEDS_FOR_STARS} paired seeds). avg over {over}.")
-        written += _write_formats(out_dir / "improvement", imp, disp, num, caption)
+        caption = _improvement_caption(baseline, over, n_boot if replicates else 0, level)
+        written += _write_formats(out_dir / "improvement", imp, disp, num, caption,
+                                  caption if replicates is not None else "")
+        found = FD.findings_table(improvement_long(tidy, baseline), recipes or {}, formats or {},
+                                  replicates, level)
+        written += [write_atomic(out_dir / "findings.csv",
+                                 found.to_csv(index=False, lineterminator="\n")),
+                    write_atomic(out_dir / "findings.md", FD.findings_markdown(found))]
     else:
         log.warning("need baseline '%s' and another recipe for the improvement table; have %s",
-                    baseline, sorted(recipes))
+                    baseline, sorted(recipe_names))
     for target in target_order(set(tidy["target"])):
         pl = per_language_table(tidy, target, baseline)
         disp, num = display_per_language(pl)
@@ -446,6 +510,21 @@ def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
                                   f"{target}: score per language, mean over seeds.",
                                   _split_note(splits, target))
     return written
+
+
+def improvement_replicates(tidy: pd.DataFrame, predictions: Path, labels: Path,
+                           tasks: Mapping[str, Any], n_boot: int, seed: int = 0,
+                           synthetic: bool = False, baseline: str = "none"
+                           ) -> dict[IV.Key, Any]:
+    """Paired example-bootstrap improvement replicates of every (model, recipe, target) and
+    "avg", from `predictions/<model>/<recipe>/seed<N>/<target>/` and `labels/<target>/`."""
+    from xstilts.analysis.scoring import synthetic_metric_language
+
+    reps = IV.task_replicates(
+        tidy, lambda m, r, s: Path(predictions) / m / r / f"seed{s}", Path(labels), tasks,
+        n_boot, seed, synthetic_metric_language if synthetic else None)
+    reps = IV.with_average(reps, average_targets(tidy))
+    return IV.improvement_replicates(reps, baseline)
 
 
 # ---------------------------------------------------------------------------- intermediate dev
@@ -496,12 +575,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--intermediate-dev", nargs="*", type=Path, default=None,
                         help="the intermediate stage's dev score files: writes the "
                              "intermediate_dev table (empty without files)")
+    parser.add_argument("--predictions", type=Path, default=None,
+                        help="predictions root (<model>/<recipe>/seed<N>/<target>/): with "
+                             "--labels, paired bootstrap intervals of the improvements")
+    parser.add_argument("--labels", type=Path, default=None, help="labels root (<target>/)")
+    parser.add_argument("--bootstrap", type=int, default=1000,
+                        help="bootstrap replicates (0: no example intervals)")
+    parser.add_argument("--bootstrap-seed", type=int, default=0)
+    parser.add_argument("--synthetic", action="store_true",
+                        help="mini-XTREME: score non-English QA with MLQA's neutral rules")
+    parser.add_argument("--recipes", type=json.loads, default={},
+                        help="the config's recipes as JSON (for the findings)")
+    parser.add_argument("--tasks", type=json.loads, default={},
+                        help="the config's task entries as JSON (tasks outside the registry)")
     args = parser.parse_args(argv)
     from xstilts.io.provenance import start_tool_log
+    from xstilts.tasks.registry import get_task
 
     start_tool_log("aggregate")
     tidy = collect(args.files)
-    for path in write_tables(tidy, args.out, args.baseline, reported_splits(args.files)):
+    recipes = FD.recipes_from_config(args.recipes)
+    names = set(tidy["target"]) | {t for r in recipes.values() for t in r.tasks}
+    specs = {n: get_task(n, args.tasks) for n in sorted(names)}
+    replicates = None
+    if args.predictions and args.labels and args.bootstrap > 0 \
+            and args.baseline in set(tidy["recipe"]):
+        started = time.process_time()
+        replicates = improvement_replicates(
+            tidy, args.predictions, args.labels, specs, args.bootstrap, args.bootstrap_seed,
+            args.synthetic, args.baseline)
+        log.info("bootstrap: %d replicates in %.1f CPU seconds", args.bootstrap,
+                 time.process_time() - started)
+    formats = {n: s.format for n, s in specs.items()}
+    for path in write_tables(tidy, args.out, args.baseline, reported_splits(args.files),
+                             replicates, recipes, formats, args.bootstrap, LEVEL):
         print(path)
     if args.intermediate_dev is not None:
         for path in write_intermediate_dev(args.intermediate_dev, args.out):

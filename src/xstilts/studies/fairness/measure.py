@@ -20,10 +20,8 @@ Confidence intervals are percentile bootstrap intervals over test examples: each
 language)'s examples are resampled with replacement `n_boot` times from a numpy Generator
 seeded by (seed, target, language, n); the same draws serve every model, recipe and seed, so
 recipe - baseline differences are paired. A language's replicate score is recomputed from
-per-example sufficient statistics whose full-sample value is checked against
-`xstilts.metrics.compute` (accuracy: correct/count; seqeval and BUCC F1: true positives,
-predicted and gold entities/pairs, F1 = 2 tp / (pred + gold); QA: per-question EM and F1 from
-`compute` on that question alone). Aggregate metrics get their CI by resampling every
+per-example sufficient statistics (`xstilts.analysis.bootstrap`, shared with the improvement
+intervals). Aggregate metrics get their CI by resampling every
 language's examples in the same replicate and recomputing the metric on the replicate's
 per-language scores (seeds: the mean over seeds of the replicate scores).
 
@@ -38,10 +36,7 @@ The "avg" target averages each language's score over the targets every run has
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,18 +45,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xstilts.analysis.bootstrap import LEVEL, percentile_ci
+from xstilts.analysis.intervals import language_replicates
 from xstilts.analysis.scores import AVG, SCORE
 from xstilts.analysis.tables import MISSING
 from xstilts.data.schema import DataError
-from xstilts.metrics import QA_METRICS, compute, task_score
 from xstilts.tasks.registry import TaskSpec
 
 log = logging.getLogger(__name__)
 
 NUMERIC = ("mean", "worst_language_score", "worst_family_score", "best_worst_gap", "sd", "gini",
            "english_gap", "speaker_weighted")
-LEVEL = 0.95
-_CHUNK = 64  # bootstrap replicates summed at once (bounds memory: chunk x n x k floats)
+__all__ = ["LEVEL", "percentile_ci"]  # re-exported for the study's tables
 
 
 # ---------------------------------------------------------------------------- pure metrics
@@ -181,173 +176,6 @@ def fairness_summary(scores: Mapping[str, float], meta: pd.DataFrame,
     return out
 
 
-# ---------------------------------------------------------------------------- bootstrap
-
-def _tag_counts(pred: Sequence[str], gold: Sequence[str]) -> tuple[int, int, int]:
-    from seqeval.metrics.sequence_labeling import get_entities
-
-    p = set(get_entities([str(t) for t in pred]))
-    g = set(get_entities([str(t) for t in gold]))
-    return len(p & g), len(p), len(g)
-
-
-def _single_question(qa_id: str, golds: list[str]) -> dict[str, Any]:
-    qas = [{"id": qa_id, "answers": [{"text": t, "answer_start": 0} for t in golds]}]
-    return {"version": "1.1", "data": [{"title": "", "paragraphs": [{"context": "",
-                                                                       "qas": qas}]}]}
-
-
-def example_stats(metric: str, predictions: Any, references: Any, lang: str,
-                  check: bool = True) -> np.ndarray:
-    """Per-example sufficient statistics (n, k) of `metric` (see the module docstring).
-
-    With `check`, the full-sample score from the statistics must equal
-    `task_score(metric, compute(metric, ...))`, else ValueError.
-    """
-    if metric in ("accuracy", "retrieval_accuracy"):
-        if len(predictions) != len(references):
-            raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
-        rows = []
-        for p, r in zip(predictions, references, strict=True):
-            if isinstance(p, list | tuple):  # token accuracy of tag lists
-                rows.append((sum(int(a == b) for a, b in zip(p, r, strict=True)), len(r)))
-            else:
-                rows.append((int(p == r), 1))
-        stats = np.array(rows, dtype="float64").reshape(-1, 2)
-    elif metric == "seqeval_f1":
-        if len(predictions) != len(references):
-            raise ValueError(f"{len(predictions)} predicted but {len(references)} gold sentences")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            stats = np.array([_tag_counts(p, r) for p, r in
-                              zip(predictions, references, strict=True)],
-                             dtype="float64").reshape(-1, 3)
-    elif metric == "bucc_f1":
-        pred = {tuple(p) for p in predictions}
-        gold = {tuple(g) for g in references}
-        units = sorted({s for s, _ in pred} | {s for s, _ in gold})
-        by_pred: dict[str, set] = {u: set() for u in units}
-        by_gold: dict[str, set] = {u: set() for u in units}
-        for s, t in pred:
-            by_pred[s].add(t)
-        for s, t in gold:
-            by_gold[s].add(t)
-        stats = np.array([(len(by_pred[u] & by_gold[u]), len(by_pred[u]), len(by_gold[u]))
-                          for u in units], dtype="float64").reshape(-1, 3)
-    elif metric in QA_METRICS:
-        from xstilts.metrics.qa import iter_questions
-
-        rows = []
-        for qid, golds in iter_questions(references):
-            if qid not in predictions:
-                rows.append((0.0, 0.0, 1.0))
-                continue
-            one = compute(metric, {qid: predictions[qid]}, _single_question(qid, golds), lang)
-            rows.append((one["exact_match"], one["f1"], 1.0))
-        stats = np.array(rows, dtype="float64").reshape(-1, 3)
-    else:
-        raise ValueError(f"no bootstrap for metric '{metric}'")
-    if len(stats) == 0:
-        raise ValueError(f"metric '{metric}': no examples to resample")
-    if check:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            logging.disable(logging.WARNING)
-            try:
-                want = task_score(metric, compute(metric, predictions, references, lang))
-            finally:
-                logging.disable(logging.NOTSET)
-        got = float(score_from_sums(metric, stats.sum(axis=0)))
-        if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9):
-            raise ValueError(f"metric '{metric}': per-example statistics give {got}, "
-                             f"compute() gives {want}")
-    return stats
-
-
-def score_from_sums(metric: str, sums: Any) -> Any:
-    """Task score (percent) from summed statistics (..., k) of `example_stats`."""
-    s = np.asarray(sums, dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if metric in ("accuracy", "retrieval_accuracy"):
-            out = 100.0 * s[..., 0] / s[..., 1]
-        elif metric in ("seqeval_f1", "bucc_f1"):
-            denom = s[..., 1] + s[..., 2]
-            out = np.where(s[..., 0] > 0, 200.0 * s[..., 0] / np.where(denom > 0, denom, 1), 0.0)
-        elif metric in QA_METRICS:
-            out = (s[..., 0] + s[..., 1]) / (2.0 * s[..., 2])
-        else:
-            raise ValueError(f"no bootstrap for metric '{metric}'")
-    return out if np.ndim(out) else float(out)
-
-
-def stable_seed(*key: Any) -> int:
-    """A 63-bit integer from `key` via sha256 (never Python's salted hash())."""
-    digest = hashlib.sha256("\x1f".join(map(str, key)).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
-
-
-def resample_indices(n: int, n_boot: int, seed: int, key: Sequence[Any] = ()) -> np.ndarray:
-    """(n_boot, n) example indices drawn with replacement, seeded by (seed, key, n)."""
-    if n < 1 or n_boot < 1:
-        raise ValueError(f"need n >= 1 and n_boot >= 1, got n={n}, n_boot={n_boot}")
-    rng = np.random.default_rng([int(seed), stable_seed(*key, n)])
-    return rng.integers(0, n, size=(n_boot, n))
-
-
-def bootstrap_replicates(metric: str, stats: np.ndarray, n_boot: int, seed: int,
-                         key: Sequence[Any] = ()) -> np.ndarray:
-    """(n_boot,) task scores of resampled examples (indices from `resample_indices`)."""
-    idx = resample_indices(len(stats), n_boot, seed, key)
-    sums = np.concatenate([stats[idx[i:i + _CHUNK]].sum(axis=1)
-                           for i in range(0, n_boot, _CHUNK)])
-    return np.asarray(score_from_sums(metric, sums))
-
-
-def percentile_ci(replicates: Any, level: float = LEVEL) -> tuple[float, float]:
-    """Percentile interval of the replicates (NaN-aware; NaN if none is finite)."""
-    r = np.asarray(replicates, dtype="float64")
-    if not np.isfinite(r).any():
-        return math.nan, math.nan
-    lo, hi = np.nanpercentile(r, [50 * (1 - level), 50 * (1 + level)])
-    return float(lo), float(hi)
-
-
-@dataclass(frozen=True)
-class BootstrapCI:
-    score: float
-    lo: float
-    hi: float
-    n: int
-    replicates: np.ndarray
-
-
-def bootstrap_ci(metric: str, predictions: Any, references: Any, lang: str, n_boot: int = 200,
-                 seed: int = 0, level: float = LEVEL, key: Sequence[Any] = ()) -> BootstrapCI:
-    """Score of one (target, language) with its percentile bootstrap CI over examples."""
-    stats = example_stats(metric, predictions, references, lang)
-    reps = bootstrap_replicates(metric, stats, n_boot, seed, key or (lang,))
-    lo, hi = percentile_ci(reps, level)
-    return BootstrapCI(float(score_from_sums(metric, stats.sum(axis=0))), lo, hi, len(stats),
-                       reps)
-
-
-def run_stats(task: TaskSpec, lang: str, predictions_root: Path, labels_root: Path,
-              metric_lang: str | None = None) -> np.ndarray:
-    """`example_stats` of one language from submission-layout prediction and label folders."""
-    from xstilts.analysis.submission import read_labels, read_predictions, submission_path
-
-    preds = read_predictions(task, lang, predictions_root)
-    gold = read_labels(task, lang, labels_root)
-    pred_file = submission_path(task, lang, predictions_root)
-    label_file = submission_path(task, lang, labels_root)
-    if isinstance(preds, list) and task.metric != "bucc_f1" and len(preds) != len(gold):
-        raise DataError(f"{pred_file} has {len(preds)} items but {label_file} has {len(gold)}")
-    try:
-        return example_stats(task.metric, preds, gold, metric_lang or lang)
-    except ValueError as err:
-        raise DataError(f"{pred_file} vs {label_file}: {err}") from None
-
-
 # ---------------------------------------------------------------------------- grid scores
 
 @dataclass
@@ -381,31 +209,18 @@ def attach_replicates(scores: dict[Key, LangScores], tidy: pd.DataFrame,
                       n_boot: int, seed: int, metric_language: Any = None) -> None:
     """Fill `reps` from the predictions: `run_dir(model, recipe, seed)` is the folder
     holding `<target>/test-<lang>.<ext>`; labels are `<labels_root>/<target>/test-<lang>...`.
-    The replicate of a language is the mean over seeds of its per-seed replicate scores."""
-    sub = tidy[tidy["metric"] == SCORE]
-    seeds = sub.groupby(["model", "recipe", "target"])["seed"].unique()
-    recorded = sub.set_index(["model", "recipe", "seed", "target", "language"])["value"]
+    The replicate of a language is the mean over seeds of its per-seed replicate scores, every
+    run resampled with the same examples (`analysis.intervals.language_replicates`)."""
+    reps = language_replicates(tidy, run_dir, labels_root, tasks, n_boot, seed, metric_language)
+    seeds = tidy[tidy["metric"] == SCORE].groupby(["model", "recipe", "target"])["seed"]
+    seeds = seeds.unique()
     for key, ls in scores.items():
         if key[2] not in tasks:
             log.warning("no task spec for target '%s': no confidence intervals", key[2])
             continue
-        task = tasks[key[2]]
-        cols = []
-        for lang in ls.langs:
-            per_seed = []
-            for s in sorted(seeds[key]):
-                stats = run_stats(task, lang, Path(run_dir(key[0], key[1], int(s))),
-                                  Path(labels_root),
-                                  metric_language(lang) if metric_language else lang)
-                full = float(score_from_sums(task.metric, stats.sum(axis=0)))
-                want = recorded.get((key[0], key[1], s, key[2], lang), math.nan)
-                if not math.isclose(full, want, abs_tol=1e-6):
-                    log.warning("%s seed %s %s: predictions score %.4f but the scores table "
-                                "has %.4f", "/".join(key), s, lang, full, want)
-                per_seed.append(bootstrap_replicates(task.metric, stats, n_boot, seed,
-                                                     (key[2], lang)))
-            cols.append(np.mean(per_seed, axis=0))
-        ls.reps = np.stack(cols, axis=-1)
+        ls.reps = np.stack([np.mean([reps[(*key[:2], int(s), key[2], lang)]
+                                     for s in sorted(seeds[key])], axis=0)
+                            for lang in ls.langs], axis=-1)
 
 
 def with_average(scores: dict[Key, LangScores], targets: Sequence[str]) -> dict[Key, LangScores]:
