@@ -170,7 +170,7 @@ def predict_with_model(task: TaskSpec, model: Any, tokenizer: Any, ds: Any,
                                  n_best=int(hp["n_best"]),
                                  max_answer_length=int(hp["max_answer_length"]),
                                  null_answers=bool(task.unanswerable))
-        return [answers[i] for i in ds["id"]]
+        return [answers[row["id"]] for row in columns(ds, ("id",))]
     logits = run_model(model, feats, collate, bs, per_token=task.format == "tagging")["logits"]
     if task.format == "classification":
         id2label = {int(k): v for k, v in model.config.id2label.items()}
