@@ -9,7 +9,12 @@ the CPU time of everything the run started (Snakemake, the worker, local rules s
 tables and figures), from `getrusage(RUSAGE_CHILDREN)` of this script.
 
     python benchmarks/default_grid.py [--cores 2] [--workdir DIR] [--only default|studies]
-        [--config FILE ...] [--overlay FILE]
+        [--config FILE ...] [--overlay FILE] [--records JOBS.jsonl ...]
+
+A second table gives the CPU seconds per job class (stage and task: the fine-tuning target,
+the evaluated target, the intermediate recipe), where a profile (benchmarks/job_profile.py)
+starts. `--records` prints both tables for existing runs' job records (no run; a partial run
+counts the jobs it finished).
 
 `--config` replaces config.yaml (several files merge in order, e.g. a slice for a quick check:
 `--config .test/config/config.yaml --overlay .test/config/studies.yaml`).
@@ -51,8 +56,7 @@ def run_grid(workdir: Path, configfiles: list[Path], cores: str) -> dict:
     jobs = workdir / "results" / "benchmarks" / "jobs.jsonl"
     if not jobs.is_file():
         sys.exit(f"{jobs}: no job records (was the warm worker off? XSTILTS_WORKER=0)")
-    records = [json.loads(x) for x in jobs.read_text("utf-8").splitlines() if x.strip()]
-    return {"wall": wall, "cpu": cpu, "records": records}
+    return {"wall": wall, "cpu": cpu, "records": read_records(jobs)}
 
 
 def stage_rows(records: list[dict]) -> dict[str, tuple[int, float, float]]:
@@ -62,6 +66,39 @@ def stage_rows(records: list[dict]) -> dict[str, tuple[int, float, float]]:
         by_stage[rec.get("stage") or "?"].append(rec)
     return {stage: (len(recs), sum(r["cpu_s"] for r in recs), sum(r["wall_s"] for r in recs))
             for stage, recs in sorted(by_stage.items())}
+
+
+def job_class(rec: dict) -> str:
+    """stage/task of a job from its log path: finetune/xnli, evaluate/mlqa, intermediate/mnli,
+    retrieve (one job per checkpoint), data, ..."""
+    parts = Path(rec.get("log", "")).parts
+    stage = rec.get("stage") or "?"
+    if "logs" not in parts:
+        return stage
+    rest = parts[parts.index("logs") + 2:]  # after logs/<stage>/
+    if stage in ("finetune", "evaluate") and len(rest) >= 4:
+        return f"{stage}/{rest[2]}" + ("" if rest[0] == "tiny" else f" ({rest[0]})")
+    if stage == "intermediate" and len(rest) >= 3:
+        return f"{stage}/{rest[1]}"
+    return stage
+
+
+def class_table(runs: dict[str, dict]) -> str:
+    lines = ["| config | job class | jobs | CPU s (sum) | CPU s / job | share |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for name, run in runs.items():
+        by: dict[str, list[float]] = defaultdict(list)
+        for rec in run["records"]:
+            by[job_class(rec)].append(rec["cpu_s"])
+        total = sum(sum(v) for v in by.values()) or 1.0
+        for cls, cpus in sorted(by.items(), key=lambda kv: -sum(kv[1])):
+            lines.append(f"| {name} | {cls} | {len(cpus)} | {sum(cpus):.0f} | "
+                         f"{sum(cpus) / len(cpus):.1f} | {sum(cpus) / total:.0%} |")
+    return "\n".join(lines)
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
 
 
 def table(runs: dict[str, dict], cores: str) -> str:
@@ -94,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, nargs="+", default=[REPO / "config.yaml"])
     parser.add_argument("--overlay", type=Path, default=REPO / "config" / "studies.yaml")
     parser.add_argument("--only", choices=("default", "studies"), default=None)
+    parser.add_argument("--records", type=Path, nargs="+", default=None,
+                        help="summarize existing results/benchmarks/jobs.jsonl files (no run)")
     args = parser.parse_args(argv)
+    if args.records:
+        recs = {str(p): {"records": read_records(p)} for p in args.records}
+        print(class_table(recs))
+        return 0
     if os.environ.get("XSTILTS_WORKER") == "0":
         sys.exit("XSTILTS_WORKER=0: the per-job CPU seconds come from the warm worker")
     root = args.workdir or Path(tempfile.mkdtemp(prefix="xstilts-grid-"))
@@ -108,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
           + "; ".join(f"{n} = {' + '.join(str(p) for p in configs[n])}" for n in runs) + ")")
     print()
     print(table(runs, args.cores))
+    print()
+    print(class_table(runs))
     return 0
 
 

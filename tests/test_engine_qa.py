@@ -61,3 +61,39 @@ def test_example_without_features_gets_empty_answer():
     answers = postprocess_qa(EXAMPLES + [{"id": "y", "context": "zz"}], FEATURES,
                              [logits({3: 1.0}), logits({})], [logits({3: 1.0}), logits({})])
     assert answers == {"x": "aa", "y": ""}
+
+
+def _loop_answer(context, windows, starts, ends, n_best, max_len):
+    """HF utils_qa's candidate loop: top starts x top ends, the first strictly better wins."""
+    best, text = -np.inf, ""
+    for offsets, st, en in zip(windows, starts, ends, strict=True):
+        for s in np.argsort(st)[::-1][:n_best]:
+            for e in np.argsort(en)[::-1][:n_best]:
+                if (offsets[s] is None or offsets[e] is None or e < s
+                        or e - s + 1 > max_len):
+                    continue
+                if st[s] + en[e] > best:
+                    best, text = st[s] + en[e], context[offsets[s][0]:offsets[e][1]]
+    return text
+
+
+def test_span_choice_matches_the_candidate_loop_with_ties() -> None:
+    rng = np.random.default_rng(0)
+    context = "".join(rng.choice(list("abc ")) for _ in range(300))
+    for _ in range(200):
+        windows, starts, ends = [], [], []
+        for _ in range(int(rng.integers(1, 4))):
+            n = int(rng.integers(4, 40))
+            q = int(rng.integers(1, n - 1))
+            offsets = [None] * q + [[3 * i, 3 * i + 2] for i in range(n - q)]
+            if rng.random() < 0.3:
+                offsets[-1] = None
+            windows.append(offsets)
+            # small integer logits: many ties, where the order of candidates decides
+            starts.append(rng.integers(-2, 3, n).astype(float))
+            ends.append(rng.integers(-2, 3, n).astype(float))
+        n_best, max_len = int(rng.integers(2, 21)), int(rng.integers(1, 31))
+        feats = [{"example_id": "x", "offset_mapping": w} for w in windows]
+        got = postprocess_qa([{"id": "x", "context": context}], feats, starts, ends,
+                             n_best=n_best, max_answer_length=max_len)["x"]
+        assert got == _loop_answer(context, windows, starts, ends, n_best, max_len)

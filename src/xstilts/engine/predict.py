@@ -40,6 +40,24 @@ def model_max_length(model: Any, tokenizer: Any) -> int:
     return int(min(limit, tok_limit if tok_limit < 10**6 else limit))
 
 
+def model_rows(features: Any) -> list[dict[str, Any]]:
+    """The model's input columns of every feature as plain rows, read column-wise in one go
+    (a Dataset's row-by-row access decodes every column of every row, e.g. QA offsets)."""
+    from xstilts.engine.collate import MODEL_KEYS
+
+    if hasattr(features, "select_columns"):
+        keep = [c for c in features.column_names if c in MODEL_KEYS]
+        return features.select_columns(keep).to_list()
+    return [features[i] for i in range(len(features))]
+
+
+def columns(ds: Any, names: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of `ds` with only the columns `names` (a Dataset is read column-wise)."""
+    if hasattr(ds, "select_columns"):
+        return ds.select_columns(list(names)).to_list()
+    return [{k: row[k] for k in names} for row in ds]
+
+
 def run_model(model: Any, features: Any, collate: Callable[[list[dict]], dict], batch_size: int,
               outputs: Sequence[str] = ("logits",), per_token: bool = False,
               precision: str | None = None) -> dict[str, list[np.ndarray]]:
@@ -53,7 +71,7 @@ def run_model(model: Any, features: Any, collate: Callable[[list[dict]], dict], 
 
     from xstilts.engine.device import autocast, resolve_precision
 
-    rows = [features[i] for i in range(len(features))]
+    rows = model_rows(features)
     lengths = [len(r["input_ids"]) if not isinstance(r["input_ids"][0], list)
                else max(len(x) for x in r["input_ids"]) for r in rows]
     order = sorted(range(len(rows)), key=lambda i: -lengths[i])
@@ -146,11 +164,13 @@ def predict_with_model(task: TaskSpec, model: Any, tokenizer: Any, ds: Any,
     if task.format == "qa":
         out = run_model(model, feats, collate, bs, ("start_logits", "end_logits"),
                         per_token=True)
-        answers = postprocess_qa(ds, feats, out["start_logits"], out["end_logits"],
+        answers = postprocess_qa(columns(ds, ("id", "context")),
+                                 columns(feats, ("example_id", "offset_mapping")),
+                                 out["start_logits"], out["end_logits"],
                                  n_best=int(hp["n_best"]),
                                  max_answer_length=int(hp["max_answer_length"]),
                                  null_answers=bool(task.unanswerable))
-        return [answers[i] for i in ds["id"]]
+        return [answers[row["id"]] for row in columns(ds, ("id",))]
     logits = run_model(model, feats, collate, bs, per_token=task.format == "tagging")["logits"]
     if task.format == "classification":
         id2label = {int(k): v for k, v in model.config.id2label.items()}
@@ -159,7 +179,8 @@ def predict_with_model(task: TaskSpec, model: Any, tokenizer: Any, ds: Any,
         return [int(np.argmax(lg)) for lg in logits]
     if task.format == "tagging":
         id2label = {int(k): v for k, v in model.config.id2label.items()}
-        return _tagging_predictions(task, ds, feats, logits, id2label)
+        return _tagging_predictions(task, columns(ds, ("tokens",)), columns(feats, ("word_ids",)),
+                                    logits, id2label)
     raise ValueError(f"task '{task.name}': no predictions for format '{task.format}'")
 
 

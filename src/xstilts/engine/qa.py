@@ -54,16 +54,19 @@ def postprocess_qa(
                 min_null = null_score
             top_s = np.argsort(starts[:n])[::-1][:n_best]
             top_e = np.argsort(ends[:n])[::-1][:n_best]
-            for s in top_s:
-                if offsets[s] is None:
-                    continue
-                for e in top_e:
-                    if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
-                        continue
-                    score = starts[s] + ends[e]
-                    if score > best_score:
-                        best_score = score
-                        best_text = context[offsets[s][0]:offsets[e][1]]
+            # the (start, end) candidates as a matrix in the order of a loop over top_s, then
+            # top_e; the first maximum wins, as a strict `>` in that loop would pick it
+            in_ctx = np.array([offsets[i] is not None for i in range(n)], dtype=bool)
+            span = top_e[None, :] - top_s[:, None]
+            valid = (in_ctx[top_s][:, None] & in_ctx[top_e][None, :] & (span >= 0)
+                     & (span + 1 <= max_answer_length))
+            if not valid.any():
+                continue
+            scores = np.where(valid, starts[top_s][:, None] + ends[top_e][None, :], -np.inf)
+            si, ei = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            if scores[si, ei] > best_score:
+                best_score = scores[si, ei]
+                best_text = context[offsets[top_s[si]][0]:offsets[top_e[ei]][1]]
         if null_answers and min_null is not None and min_null > best_score + null_threshold:
             answers[ex["id"]] = ""
         else:

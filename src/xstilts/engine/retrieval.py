@@ -530,6 +530,13 @@ class _Split:
     gold: list[tuple[str, str]]
 
 
+def _column(ds: Any, name: str) -> list[Any]:
+    """One column as a list, read in one go (iterating a Dataset column decodes row by row)."""
+    if hasattr(ds, "select_columns"):
+        return ds.select_columns([name])[:][name]
+    return list(ds[name])
+
+
 def _read_split(ds: Any, where: str) -> _Split:
     for key in ("source", "target", "gold"):
         if key not in ds:
@@ -539,18 +546,18 @@ def _read_split(ds: Any, where: str) -> _Split:
         cols = set(ds[key].column_names)
         if not {"id", "text"} <= cols:
             raise DataError(f"{where}/{key}: needs columns id, text; has {sorted(cols)}")
-        ids = [str(v) for v in ds[key]["id"]]
+        ids = [str(v) for v in _column(ds[key], "id")]
         seen: set[str] = set()
         for row, i in enumerate(ids):
             if i in seen:
                 raise DataError(f"{where}/{key}: duplicate id '{i}' at row {row}")
             seen.add(i)
-        sides[key] = _Side(ids, [str(v) for v in ds[key]["text"]])
+        sides[key] = _Side(ids, [str(v) for v in _column(ds[key], "text")])
     cols = set(ds["gold"].column_names)
     if not {"source_id", "target_id"} <= cols:
         raise DataError(f"{where}/gold: needs columns source_id, target_id; has {sorted(cols)}")
-    gold = list(zip((str(v) for v in ds["gold"]["source_id"]),
-                    (str(v) for v in ds["gold"]["target_id"]), strict=True))
+    gold = list(zip((str(v) for v in _column(ds["gold"], "source_id")),
+                    (str(v) for v in _column(ds["gold"], "target_id")), strict=True))
     src_ids, tgt_ids = set(sides["source"].ids), set(sides["target"].ids)
     for row, (s, t) in enumerate(gold):
         if s not in src_ids or t not in tgt_ids:
