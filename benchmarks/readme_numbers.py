@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xstilts.io.jsonio import check_renamed_fields
+
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = ("README.md", "docs/results.md", "docs/models.md", "docs/studies.md")
 BLOCK = re.compile(r"(<!-- BEGIN numbers:(?P<name>[\w-]+) [^>]*-->\n)(?P<body>.*?)"
@@ -64,7 +66,11 @@ class Run:
 
     def csv(self, rel: str) -> pd.DataFrame | None:
         path = self.root / rel
-        return pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() else None
+        if not path.is_file():
+            return None
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        check_renamed_fields(frame.columns, path, "column")  # a table of an older run
+        return frame
 
     def text(self, rel: str) -> str | None:
         path = self.root / rel
@@ -155,7 +161,7 @@ def headline_block(run: Run) -> str:
         return "(this run has no tables/xtreme.csv)\n"
     lines = []
     for model, rows in xt.groupby("model", sort=True):
-        base = rows[rows["intermediate"] == "none"]
+        base = rows[rows["recipe"] == "none"]
         text = f"- `{model}`"
         if len(base):
             b = base.iloc[0]
@@ -165,13 +171,13 @@ def headline_block(run: Run) -> str:
         deltas = imp[imp["model"] == model] if imp is not None else pd.DataFrame()
         if len(deltas) == 1:
             one = deltas.iloc[0]
-            text += f"; `{one['intermediate']}` changes it by {one['avg']:+.1f}"
+            text += f"; `{one['recipe']}` changes it by {one['avg']:+.1f}"
         elif len(deltas):
             best = deltas.loc[deltas["avg"].idxmax()]
             worst = deltas.loc[deltas["avg"].idxmin()]
             text += (f"; the {len(deltas)} intermediate recipes change it by {worst['avg']:+.1f} "
-                     f"(`{worst['intermediate']}`) to {best['avg']:+.1f} "
-                     f"(`{best['intermediate']}`)")
+                     f"(`{worst['recipe']}`) to {best['avg']:+.1f} "
+                     f"(`{best['recipe']}`)")
         lines.append(text + ".")
     return "\n".join(lines) + "\n"
 
@@ -199,7 +205,7 @@ def family_block(run: Run, pretrained: str = "tiny", control: str = "tiny_random
         return (f"(this run lacks `{pretrained}` and `{control}` or mini-XTREME's "
                 "languages.csv)\n")
     family = dict(zip(langs["lang"], langs["family"], strict=True))
-    s = tidy[(tidy["metric"] == SCORE) & (tidy["intermediate"] == "none")
+    s = tidy[(tidy["metric"] == SCORE) & (tidy["recipe"] == "none")
              & ~tidy["target"].isin(RETRIEVAL) & tidy["model"].isin([pretrained, control])]
     s = s.assign(family=["English" if x == "en" else family.get(x, "unknown")
                          for x in s["language"]])
@@ -216,7 +222,7 @@ def robustness_block(run: Run) -> str:
     if rob is None:
         return "(this run has no tables/robustness/robustness.csv)\n"
     top = rob[rob["severity"] == rob["severity"].max()]
-    table = top.pivot_table(index=["model", "intermediate"], columns="op", values="drop")
+    table = top.pivot_table(index=["model", "recipe"], columns="op", values="drop")
     table = table.rename(columns={"all": "mean over ops"}).round(1).reset_index()
     return (f"Drop (clean - perturbed score, non-English test sets, mean over seeds) at "
             f"severity {top['severity'].max():g}:\n\n" + table.to_markdown(index=False) + "\n")
@@ -227,7 +233,7 @@ def fairness_block(run: Run) -> str:
     if summary is None:
         return "(this run has no fairness/fairness_summary.csv)\n"
     avg = summary[summary["target"] == "avg"]
-    cols = ["model", "intermediate", "mean", "worst_family", "worst_family_score", "sd", "gini"]
+    cols = ["model", "recipe", "mean", "worst_family", "worst_family_score", "sd", "gini"]
     return ("Target `avg` (languages' scores averaged over targets); the intervals are in "
             "`results/fairness/`:\n\n"
             + avg[cols].round(3).to_markdown(index=False) + "\n")
@@ -238,8 +244,8 @@ def alignment_block(run: Run) -> str:
     if stab is None:
         return "(this run has no tables/alignment/alignment_stability.csv)\n"
     sub = stab[stab["metric"] == "acc_centered"]
-    clean = sub.groupby(["model", "intermediate"])["clean"].first().rename("clean")
-    delta = sub.pivot_table(index=["model", "intermediate"], columns="condition", values="delta")
+    clean = sub.groupby(["model", "recipe"])["clean"].first().rename("clean")
+    delta = sub.pivot_table(index=["model", "recipe"], columns="condition", values="delta")
     table = pd.concat([clean, delta.add_prefix("change under ")], axis=1).round(1)
     return ("Centred retrieval accuracy@1 at the retrieval layer, clean and its change under "
             "each perturbation:\n\n" + table.reset_index().to_markdown(index=False) + "\n")

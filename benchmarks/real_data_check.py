@@ -105,7 +105,7 @@ def preflight_rows(folder: Path, tmp: Path) -> None:
         cfg["benchmark"] = {"source": "xtreme_dir", "path": str(root)}
         if gold:
             cfg["benchmark"]["gold_path"] = str(gold)
-        cfg.update(targets=["xquad"], intermediate={}, alignment={"recipes": []},
+        cfg.update(targets=["xquad"], recipes={}, alignment={"recipes": []},
                    models={"tiny": {**base["models"]["tiny"], "recipes": ["none"]}})
         load.clear_cache()
         started = time.perf_counter()

@@ -93,7 +93,7 @@ def run_stage(work: Path, tag: str, lang: str, benchmark: dict, encoder: str) ->
             "tasks": {"tatoeba": {"languages": [lang]}}, "encoder": encoder, "threads": 1,
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 128,
                           "sweep_layers": False},
-            "ids": {"model": "check", "intermediate": "none", "seed": 1},
+            "ids": {"model": "check", "recipe": "none", "seed": 1},
             "out": str(out), "predictions": str(work / tag / "pred" / "tatoeba")}
     retrieve.run(spec)
     return json.loads(out.read_text())

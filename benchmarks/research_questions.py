@@ -25,8 +25,8 @@ def show(title: str, frame: pd.DataFrame, floatfmt: str = ".1f") -> None:
 def xtreme_rows(tables: Path, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     xt = pd.read_csv(tables / "xtreme.csv")
     cols = [c for c in ("avg", "avg_xtreme_r", "tweet_sentiment", "xcopa") if c in xt.columns]
-    keep = [xt[(xt["model"] == m) & (xt["intermediate"] == r)] for m, r in pairs]
-    out = pd.concat(keep)[["model", "intermediate", *cols]]
+    keep = [xt[(xt["model"] == m) & (xt["recipe"] == r)] for m, r in pairs]
+    out = pd.concat(keep)[["model", "recipe", *cols]]
     return out.reset_index(drop=True)
 
 
@@ -35,10 +35,10 @@ def robustness(tables: Path, pairs: list[tuple[str, str]], op: str = "all") -> p
     rob = rob[rob["op"] == op]
     rows = []
     for model, recipe in pairs:
-        sub = rob[(rob["model"] == model) & (rob["intermediate"] == recipe)]
+        sub = rob[(rob["model"] == model) & (rob["recipe"] == recipe)]
         if sub.empty:
             continue
-        row = {"model": model, "intermediate": recipe, "clean": sub["clean"].iloc[0]}
+        row = {"model": model, "recipe": recipe, "clean": sub["clean"].iloc[0]}
         for _, r in sub.sort_values("severity").iterrows():
             row[f"perturbed@{r['severity']:g}"] = r["perturbed"]
             row[f"drop@{r['severity']:g}"] = r["drop"]
@@ -49,8 +49,8 @@ def robustness(tables: Path, pairs: list[tuple[str, str]], op: str = "all") -> p
 def drops_by_op(tables: Path, model: str, recipes: list[str], severity: float) -> pd.DataFrame:
     rob = pd.read_csv(tables / "robustness" / "robustness.csv")
     sub = rob[(rob["model"] == model) & (rob["severity"] == severity)
-              & rob["intermediate"].isin(recipes)]
-    return sub.pivot_table(index="op", columns="intermediate", values="drop").reset_index()
+              & rob["recipe"].isin(recipes)]
+    return sub.pivot_table(index="op", columns="recipe", values="drop").reset_index()
 
 
 def alignment(tables: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -65,7 +65,7 @@ def alignment(tables: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def per_language_gain(tidy: pd.DataFrame, model: str, recipe: str, base: str) -> pd.DataFrame:
     scores = tidy[(tidy["metric"] == "score") & (tidy["model"] == model)
                   & ~tidy["target"].isin(TRAINED_TARGETS_EXCLUDED)]
-    mean = scores.groupby(["intermediate", "language"])["value"].mean().unstack(0)
+    mean = scores.groupby(["recipe", "language"])["value"].mean().unstack(0)
     if recipe not in mean or base not in mean:
         return pd.DataFrame()
     out = pd.DataFrame({"language": mean.index, recipe: mean[recipe].to_numpy(),
@@ -101,10 +101,10 @@ def main() -> None:
     change, corr, stab = alignment(tables)
     metrics = [c for c in ("acc", "acc_centered", "cka", "cosine") if c in change.columns]
     show("Q3 alignment change from the base model (recipe - none), mean over languages",
-         change.groupby(["model", "intermediate"])[metrics].mean().reset_index(), ".3f")
+         change.groupby(["model", "recipe"])[metrics].mean().reset_index(), ".3f")
     show("Q3 alignment change vs transfer gain per language", corr, ".2f")
     if len(stab):
-        keys = ["model", "intermediate", "metric", "condition"]
+        keys = ["model", "recipe", "metric", "condition"]
         mean = stab.groupby(keys)[["clean", "perturbed", "delta"]].mean().reset_index()
         show("Q3 alignment stability (perturbed vs clean)",
              mean[mean["metric"] == "acc_centered"], ".2f")
@@ -112,7 +112,7 @@ def main() -> None:
     print("\n## Issue #6: beyond English and beyond XTREME")
     fair = results / "fairness"
     summary = pd.read_csv(fair / "fairness_summary.csv")
-    cols = ["model", "intermediate", "mean", "worst_family", "worst_family_score",
+    cols = ["model", "recipe", "mean", "worst_family", "worst_family_score",
             "worst_language", "best_worst_gap", "sd", "gini", "english_gap", "speaker_weighted"]
     avg = summary[summary["target"] == "avg"] if "target" in summary else summary
     show("Q1 fairness summary (all targets averaged)",
@@ -132,7 +132,7 @@ def main() -> None:
               for m in ("tiny", "tiny_bert")]
     show("Q3 two base models under the same grid", xtreme_rows(tables, models))
     senti = tidy[(tidy["target"] == "tweet_sentiment") & (tidy["metric"] == "score")
-                 & (tidy["intermediate"] == "none")]
+                 & (tidy["recipe"] == "none")]
     if len(senti):
         senti = senti.assign(english=senti["language"] == "en")
         show("Q3 sentiment (recipe none): English vs mean of the other languages",

@@ -23,7 +23,7 @@ RETRIEVAL = ("bucc2018", "tatoeba")
 
 def family_scores(tidy: pd.DataFrame, languages: pd.DataFrame, recipe: str) -> pd.DataFrame:
     """Mean task score per model, target and family (English separate)."""
-    scores = tidy[(tidy["metric"] == SCORE) & (tidy["intermediate"] == recipe)]
+    scores = tidy[(tidy["metric"] == SCORE) & (tidy["recipe"] == recipe)]
     family = dict(zip(languages["lang"], languages["family"], strict=True))
     scores = scores.assign(family=[("English" if lang == "en" else family[lang])
                                    for lang in scores["language"]])

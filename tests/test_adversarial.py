@@ -183,12 +183,12 @@ def test_cost_estimate_scales_the_intermediate_stage(repo):
     from xstilts.grid.cost import estimate
 
     paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
-    base = {**paper, "seeds": [1], "intermediate": {"anli_plus": {"tasks": ["anli_plus"]}}}
+    base = {**paper, "seeds": [1], "recipes": {"anli_plus": {"tasks": ["anli_plus"]}}}
     for model in base["models"].values():
         model["recipes"] = ["anli_plus"]
-    adv = {**base, "intermediate": {"anli_plus": {
+    adv = {**base, "recipes": {"anli_plus": {
         "tasks": ["anli_plus"], "adversarial": {"method": "freelb", "steps": 3}}}}
-    fgm = {**base, "intermediate": {"anli_plus": {
+    fgm = {**base, "recipes": {"anli_plus": {
         "tasks": ["anli_plus"], "adversarial": {"method": "fgm"}}}}
     clean_h, adv_h, fgm_h = estimate(base), estimate(adv), estimate(fgm)
     assert clean_h["intermediate"] > 0

@@ -59,7 +59,7 @@ def write_grid(root: Path, seeds=(1, 2), recipes=tuple(RECIPES), targets=tuple(T
                 path = root / model / recipe / target / str(seed) / "scores.json"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps({
-                    "model": model, "intermediate": recipe, "seed": seed, "target": target,
+                    "model": model, "recipe": recipe, "seed": seed, "target": target,
                     "task_metric": METRIC[target], "languages": langs}))
                 files.append(path)
     return files
@@ -85,7 +85,7 @@ def test_collect_rows_and_scores(tidy: pd.DataFrame) -> None:
     # per run and language: metrics + 1 score row; 3 recipes x 2 seeds x 3 languages
     assert len(tidy) == 3 * 2 * 3 * ((1 + 1) + (3 + 1) + (2 + 1))
     score = tidy[tidy["metric"] == "score"].set_index(
-        ["intermediate", "target", "language", "seed"])["value"]
+        ["recipe", "target", "language", "seed"])["value"]
     assert score[("mnli", "xquad", "de", 2)] == pytest.approx(20 + 20 + 2 + 4 + 0.25 * 2)
     assert score[("none", "panx", "en", 1)] == pytest.approx(40.0)  # f1, not precision (41)
     assert score[("squad_v2", "pawsx", "es", 1)] == pytest.approx(23.5)  # 25 - 1 - 0.5
@@ -107,18 +107,18 @@ def test_language_score_is_the_metrics_task_score() -> None:
     ("{not json", "malformed JSON"),
     ("[1, 2]", "must be a JSON object"),
     (json.dumps({"model": "m"}), "missing key(s)"),
-    (json.dumps({"model": "m", "intermediate": "none", "seed": True, "target": "pawsx",
+    (json.dumps({"model": "m", "recipe": "none", "seed": True, "target": "pawsx",
                  "task_metric": "accuracy", "languages": {"en": {"accuracy": 1}}}), "'seed'"),
-    (json.dumps({"model": "m", "intermediate": "none", "seed": 1, "target": "pawsx",
+    (json.dumps({"model": "m", "recipe": "none", "seed": 1, "target": "pawsx",
                  "task_metric": "bleu", "languages": {"en": {"accuracy": 1}}}), "task_metric"),
-    (json.dumps({"model": "m", "intermediate": "none", "seed": 1, "target": "pawsx",
+    (json.dumps({"model": "m", "recipe": "none", "seed": 1, "target": "pawsx",
                  "task_metric": "accuracy", "languages": {}}), "'languages'"),
-    (json.dumps({"model": "m", "intermediate": "none", "seed": 1, "target": "pawsx",
+    (json.dumps({"model": "m", "recipe": "none", "seed": 1, "target": "pawsx",
                  "task_metric": "accuracy", "languages": {"en": {"accuracy": "x"}}}),
      "languages.en.accuracy"),
-    (json.dumps({"model": "m", "intermediate": "none", "seed": 1, "target": "xquad",
+    (json.dumps({"model": "m", "recipe": "none", "seed": 1, "target": "xquad",
                  "task_metric": "squad", "languages": {"de": {"f1": 3}}}), "languages.de"),
-    (json.dumps({"model": "m", "intermediate": "none", "seed": 1, "target": "pawsx",
+    (json.dumps({"model": "m", "recipe": "none", "seed": 1, "target": "pawsx",
                  "task_metric": "accuracy", "languages": {"en": {"accuracy": 0.9, "f1": 180}}}),
      "not a percentage"),
 ])
@@ -142,12 +142,33 @@ def test_collect_rejects_duplicates_and_empty(tmp_path: Path) -> None:
         collect([])
 
 
+def test_results_of_an_older_run_name_the_renamed_field(tmp_path: Path) -> None:
+    """A score file or tidy table of an older xstilts (the recipe was called `intermediate`)
+    is refused in one line naming the old and new name, never read as a missing field."""
+    from xstilts.analysis.tables import read_tidy
+    from xstilts.stages.robustness import read_clean
+
+    (path,) = write_grid(tmp_path / "in", seeds=(1,), recipes=("mnli",), targets=("pawsx",))
+    raw = json.loads(path.read_text())
+    raw["intermediate"] = raw.pop("recipe")
+    path.write_text(json.dumps(raw))
+    with pytest.raises(DataError, match=r"scores\.json: key 'intermediate' was renamed 'recipe'"):
+        collect([path])
+    with pytest.raises(DataError, match="key 'intermediate' was renamed 'recipe'"):
+        read_clean(path, {"model": "tiny", "recipe": "none", "seed": 1}, "pawsx")
+    table = tmp_path / "tidy.csv"
+    collect(write_grid(tmp_path / "new", seeds=(1,))).rename(
+        columns={"recipe": "intermediate"}).to_csv(table, index=False)
+    with pytest.raises(DataError, match=r"tidy\.csv: column 'intermediate' was renamed 'recipe'"):
+        read_tidy(table)
+
+
 # ---------------------------------------------------------------------------- tables
 
 def test_xtreme_table_by_hand(tidy: pd.DataFrame) -> None:
     table = xtreme_table(tidy)
-    assert list(table["intermediate"]) == ["none", "mnli", "squad_v2"]  # baseline first
-    row = table.set_index("intermediate").loc["mnli"]
+    assert list(table["recipe"]) == ["none", "mnli", "squad_v2"]  # baseline first
+    row = table.set_index("recipe").loc["mnli"]
     # pawsx: languages average 25, +2 (recipe), + noise 1.5 / 4.0 -> 28.5, 31.0
     assert row["pawsx"] == pytest.approx(29.75)
     assert row["pawsx_sd"] == pytest.approx(stats.tstd([28.5, 31.0]))
@@ -158,7 +179,7 @@ def test_xtreme_table_by_hand(tidy: pd.DataFrame) -> None:
     assert row["n_seeds"] == 2
     assert row["avg_over"] == "pawsx, panx, xquad"
     for recipe in RECIPES:
-        r = table.set_index("intermediate").loc[recipe]
+        r = table.set_index("recipe").loc[recipe]
         for target in TARGETS:
             vals = [per_seed_task(recipe, target, s) for s in (1, 2)]
             assert r[target] == pytest.approx(sum(vals) / 2)
@@ -166,13 +187,13 @@ def test_xtreme_table_by_hand(tidy: pd.DataFrame) -> None:
 
 
 def test_improvement_table_by_hand(tidy: pd.DataFrame) -> None:
-    imp = improvement_table(tidy).set_index("intermediate")
+    imp = improvement_table(tidy).set_index("recipe")
     assert list(imp.index) == ["mnli", "squad_v2"]
     # pawsx: mnli 28.5, 31.0 vs none 25, 26
     assert imp.loc["mnli", "pawsx"] == pytest.approx(29.75 - 25.5)
     assert imp.loc["mnli", "pawsx_p"] == pytest.approx(
         stats.ttest_rel([28.5, 31.0], [25.0, 26.0]).pvalue)
-    xt = xtreme_table(tidy).set_index("intermediate")
+    xt = xtreme_table(tidy).set_index("recipe")
     for recipe in ("mnli", "squad_v2"):
         for target in [*TARGETS, "avg"]:
             assert imp.loc[recipe, target] == pytest.approx(
@@ -185,19 +206,19 @@ def test_improvement_table_by_hand(tidy: pd.DataFrame) -> None:
 
 def test_improvement_single_seed_has_nan_p(tmp_path: Path) -> None:
     tidy = collect(write_grid(tmp_path, seeds=(1,)))
-    imp = improvement_table(tidy).set_index("intermediate")
+    imp = improvement_table(tidy).set_index("recipe")
     assert imp.loc["mnli", "pawsx"] == pytest.approx(28.5 - 25.0)
     assert math.isnan(imp.loc["mnli", "pawsx_p"]) and math.isnan(imp.loc["mnli", "avg_p"])
     assert math.isnan(xtreme_table(tidy).loc[0, "avg_sd"])
 
 
 def test_improvement_needs_baseline(tidy: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="baseline intermediate 'nope'"):
+    with pytest.raises(ValueError, match="baseline recipe 'nope'"):
         improvement_table(tidy, baseline="nope")
 
 
 def test_per_language_table(tidy: pd.DataFrame) -> None:
-    table = per_language_table(tidy, "xquad").set_index("intermediate")
+    table = per_language_table(tidy, "xquad").set_index("recipe")
     assert list(table.columns) == ["model", "n_seeds", "de", "en", "es", "avg"]
     # squad_v2 xquad en: 30 + 20 - 1 + noise(-0.5 | 2.5) + 0.25*2*2*(0|1) -> 48.5, 52.5
     assert table.loc["squad_v2", "en"] == pytest.approx(50.5)
@@ -212,7 +233,7 @@ def test_average_over_common_targets(tmp_path: Path) -> None:
     files = write_grid(tmp_path)
     dropped = [f for f in files if "squad_v2/xquad/2" not in str(f)]
     tidy = collect(dropped)
-    table = xtreme_table(tidy).set_index("intermediate")
+    table = xtreme_table(tidy).set_index("recipe")
     assert table.loc["none", "avg_over"] == "pawsx, panx"
     expect = [(per_seed_task("none", "pawsx", s) + per_seed_task("none", "panx", s)) / 2
               for s in (1, 2)]
@@ -223,7 +244,7 @@ def test_average_over_common_targets(tmp_path: Path) -> None:
 def test_two_models_are_separate_rows(tmp_path: Path) -> None:
     files = write_grid(tmp_path, model="a") + write_grid(tmp_path, model="b")
     table = improvement_table(collect(files))
-    assert list(zip(table["model"], table["intermediate"], strict=True)) == [
+    assert list(zip(table["model"], table["recipe"], strict=True)) == [
         ("a", "mnli"), ("a", "squad_v2"), ("b", "mnli"), ("b", "squad_v2")]
 
 
@@ -238,7 +259,7 @@ def test_xtreme_mock_reproduces_official_scores(tmp_path: Path, xtreme_mock: Pat
     files = []
     for task, per_lang in langs.items():
         path = tmp_path / f"{task}.json"
-        path.write_text(json.dumps({"model": "m", "intermediate": "none", "seed": 0,
+        path.write_text(json.dumps({"model": "m", "recipe": "none", "seed": 0,
                                     "target": task, "task_metric": get_task(task).metric,
                                     "languages": per_lang}))
         files.append(path)
@@ -302,7 +323,7 @@ def test_main_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_task_scores_frame(tidy: pd.DataFrame) -> None:
     ts = task_scores(tidy)
     assert len(ts) == 3 * 3 * 2
-    got = ts.set_index(["intermediate", "target", "seed"])["score"]
+    got = ts.set_index(["recipe", "target", "seed"])["score"]
     assert got[("squad_v2", "panx", 2)] == pytest.approx(per_seed_task("squad_v2", "panx", 2))
 
 
@@ -317,7 +338,7 @@ def test_formatting_helpers() -> None:
 
 
 def _score_rows(rows):
-    return pd.DataFrame([{"model": "m", "intermediate": r, "seed": 1, "target": t,
+    return pd.DataFrame([{"model": "m", "recipe": r, "seed": 1, "target": t,
                           "language": lang, "metric": "score", "value": v}
                          for r, t, lang, v in rows])
 

@@ -166,7 +166,7 @@ def _spec(tmp_path: Path, **extra) -> dict:
     return {"model_path": str(tiny_encoder()),
             "benchmark": {"source": "synthetic", "path": str(_bench())},
             "limit": 10, "seed": 1, "out": str(tmp_path / "alignment.json"),
-            "ids": {"model": "tiny", "intermediate": "none", "seed": 1}, **extra}
+            "ids": {"model": "tiny", "recipe": "none", "seed": 1}, **extra}
 
 
 def _upper(texts, ids, lang):
@@ -209,7 +209,7 @@ def test_stage_writes_clean_and_perturbed_metrics(tmp_path):
     out = run(_spec(tmp_path), perturbations={"identity-0": identity, "upper-1": only_dano})
     written = json.loads(Path(tmp_path / "alignment.json").read_text())
     assert written == json.loads(json.dumps(out))
-    assert written["model"] == "tiny" and written["intermediate"] == "none"
+    assert written["model"] == "tiny" and written["recipe"] == "none"
     assert written["layers"] == 2 and written["retrieval_layer"] == 2
     assert written["num_pairs"] == {"dano": 10, "saxo": 10}
     assert sorted(written["languages"]) == LANGS
@@ -282,7 +282,7 @@ def test_change_between_encoders_is_zero_for_the_same_encoder(tmp_path):
 
     a = run(_spec(tmp_path, languages=["dano"], limit=6))
     b = run(_spec(tmp_path, languages=["dano"], limit=6,
-                  ids={"model": "tiny", "intermediate": "mnli", "seed": 1}))
+                  ids={"model": "tiny", "recipe": "mnli", "seed": 1}))
     change = alignment_change(a["languages"], b["languages"])
     assert all(v in (0.0, None) for vals in change["dano"]["clean"].values() for v in vals)
 
@@ -306,7 +306,7 @@ def _alignment_files(root: Path) -> list[Path]:
                 noisy = {m: [v - 2.0 for v in vals] for m, vals in clean.items() if m != "cka"}
                 langs[lang] = {"clean": clean, "perturbed": {"char-0.1": noisy}}
             path = root / f"{recipe}-{seed}.json"
-            path.write_text(json.dumps({"model": "tiny", "intermediate": recipe, "seed": seed,
+            path.write_text(json.dumps({"model": "tiny", "recipe": recipe, "seed": seed,
                                         "layers": 2, "languages": langs}))
             files.append(path)
     return files
@@ -320,7 +320,7 @@ def _scores() -> pd.DataFrame:
                 for lang, l_off in {**FIG_LANGS, "en": 0.0}.items():
                     gain = 3 * r_off * (1 + l_off) + (50 if target == "tatoeba" else 0)
                     value = 40 + gain + (seed - 1.5) + (target == "pawsx")
-                    rows.append({"model": "tiny", "intermediate": recipe, "seed": seed,
+                    rows.append({"model": "tiny", "recipe": recipe, "seed": seed,
                                  "target": target, "language": lang, "metric": "score",
                                  "value": value})
     return pd.DataFrame(rows)
@@ -339,11 +339,11 @@ def test_alignment_frame_change_gain_and_correlation(tmp_path):
     )
 
     frame = read_alignment(_alignment_files(tmp_path))
-    assert list(frame.columns) == ["model", "intermediate", "seed", "language", "layer",
+    assert list(frame.columns) == ["model", "recipe", "seed", "language", "layer",
                                    "metric", "condition", "value"]
     assert len(frame) == 3 * 2 * 4 * (4 * 3 + 3 * 3)
     change = change_frame(frame, "none")
-    one = change[(change["intermediate"] == "mnli") & (change["language"] == "bb")
+    one = change[(change["recipe"] == "mnli") & (change["language"] == "bb")
                  & (change["metric"] == "acc") & (change["condition"] == "clean")]
     assert one["change"].tolist() == pytest.approx([10.0] * 3)  # 5 * 1 * (1 + 1)
     stab = stability_table(frame)
@@ -351,7 +351,7 @@ def test_alignment_frame_change_gain_and_correlation(tmp_path):
     assert stab["delta"].tolist() == pytest.approx([-2.0] * len(stab))
     gain = transfer_gain(_scores())
     assert set(gain["n_targets"]) == {2}  # tatoeba (retrieval) is left out
-    row = gain[(gain["intermediate"] == "mnli") & (gain["language"] == "cc")]
+    row = gain[(gain["recipe"] == "mnli") & (gain["language"] == "cc")]
     assert row["gain"].item() == pytest.approx(9.0)
     joined = change_vs_gain(frame, _scores(), "acc", "mean")
     assert len(joined) == 2 * 4  # en has no alignment
@@ -405,7 +405,7 @@ def test_outputs_are_written(tmp_path, capsys):
     md = (out / "alignment_vs_gain_correlation.md").read_text()
     assert "1.000" in md
     wide = pd.read_csv(out / "alignment_by_layer.csv")
-    assert list(wide.columns) == ["model", "intermediate", "condition", "metric", "L0", "L1",
+    assert list(wide.columns) == ["model", "recipe", "condition", "metric", "L0", "L1",
                                   "L2"]
 
 

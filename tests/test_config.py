@@ -38,8 +38,8 @@ BAD = [
     ("targets", ["mnli"], "targets[0]"),
     ("targets", [], "targets"),
     ("seeds", [], "seeds"),
-    ("intermediate.mnli.tasks", ["mnli", "nosuchtask"], "intermediate.mnli.tasks[1]"),
-    ("intermediate.mnli.tasks", ["tatoeba"], "intermediate.mnli.tasks[0]"),
+    ("recipes.mnli.tasks", ["mnli", "nosuchtask"], "recipes.mnli.tasks[1]"),
+    ("recipes.mnli.tasks", ["tatoeba"], "recipes.mnli.tasks[0]"),
     ("models.tiny.init", "magic", "init"),
     ("models.tiny_random.tokenizer_from", "nosuchmodel", "models.tiny_random.tokenizer_from"),
     ("models.tiny_random.recipes", ["nosuchrecipe"], "models.tiny_random.recipes[0]"),
@@ -63,10 +63,10 @@ def test_bad_values_are_rejected_naming_the_key(key, value, named):
 @pytest.mark.parametrize("name", ["a/b", "..", "x;rm -rf", "$(id)", "Upper", "a b"])
 def test_unsafe_names_are_rejected(name):
     config = default_config()
-    config["intermediate"][name] = {"tasks": ["mnli"]}
+    config["recipes"][name] = {"tasks": ["mnli"]}
     with pytest.raises(Exception) as info:
         _validated(config)
-    assert "intermediate" in str(info.value) + repr(info.value.args)
+    assert "recipes" in str(info.value) + repr(info.value.args)
 
 
 def test_unsafe_model_name_is_rejected():
@@ -94,7 +94,7 @@ def test_hparams_precedence():
 
 def test_recipe_hparams_merge_tasks_then_recipe():
     config = _validated(default_config())
-    config["intermediate"]["pair"] = {"tasks": ["mnli", "qqp"]}
+    config["recipes"]["pair"] = {"tasks": ["mnli", "qqp"]}
     config["hparams"]["intermediate_tasks"] = {"mnli": {"max_steps": 10, "lr": 1.0e-4},
                                                "qqp": {"max_steps": 20}}
     config["hparams"]["recipes"] = {"pair": {"max_steps": 30}}
@@ -132,8 +132,8 @@ def test_snakemake_rejects_bad_config_before_planning(tmp_path):
 
 # ---------------------------------------------------------------- hostile configs
 HOSTILE = [
-    ("recipe-name-newline", lambda c: c["intermediate"].update({"mnlix\n": {"tasks": ["mnli"]}}),
-     "intermediate"),
+    ("recipe-name-newline", lambda c: c["recipes"].update({"mnlix\n": {"tasks": ["mnli"]}}),
+     "recipes"),
     ("model-name-newline", lambda c: c["models"].update(
         {"tiny\n": {"init": "path", "path": "assets/models/tiny"}}), "models"),
     ("language-newline", lambda c: c.update(tasks={"xnli": {"languages": ["de\n"]}}),
@@ -144,10 +144,10 @@ HOSTILE = [
     ("warmup-nan", lambda c: c["hparams"]["finetune"].update(warmup_ratio=float("nan")),
      "warmup_ratio"),
     ("seed-2^32", lambda c: c.update(seeds=[2**32]), "seeds"),
-    ("duplicate-task", lambda c: c["intermediate"]["mnli"].update(tasks=["mnli", "mnli"]),
-     "intermediate.mnli.tasks"),
-    ("none-redefined", lambda c: c["intermediate"].update(none={"tasks": ["mnli"]}),
-     "intermediate.none"),
+    ("duplicate-task", lambda c: c["recipes"]["mnli"].update(tasks=["mnli", "mnli"]),
+     "recipes.mnli.tasks"),
+    ("none-redefined", lambda c: c["recipes"].update(none={"tasks": ["mnli"]}),
+     "recipes.none"),
     ("unknown-intermediate-task-hparams",
      lambda c: c["hparams"].update(intermediate_tasks={"mnlli": {"lr": 1.0e-5}}),
      "hparams.intermediate_tasks.mnlli"),
@@ -169,7 +169,7 @@ HOSTILE = [
 def test_hostile_values_are_rejected_naming_the_key(mutate, named):
     config = default_config()
     config["hparams"].setdefault("finetune", {})
-    config["intermediate"].setdefault("mnli", {"tasks": ["mnli"]})
+    config["recipes"].setdefault("mnli", {"tasks": ["mnli"]})
     mutate(config)
     with pytest.raises(Exception) as info:
         _validated(config)
@@ -283,6 +283,25 @@ def test_command_line_config_merges_onto_config_yaml(tmp_path):
     finetunes = [int(re.search(r"^finetune\s+(\d+)$", t, re.M).group(1))
                  for t in (text, one.stdout + one.stderr)]
     assert finetunes[0] == 2 * finetunes[1], finetunes
+
+
+def test_old_intermediate_key_is_refused_in_one_line(tmp_path):
+    """The recipes' old top-level key `intermediate:` (renamed `recipes:`) fails the config
+    check with one line naming both keys, from a file, a loaded config and Snakemake."""
+    config = default_config()
+    config["intermediate"] = config.pop("recipes")
+    path = write_config(tmp_path, config)
+    line = "key 'intermediate:' was renamed 'recipes:'"
+    with pytest.raises(cfg.ConfigError, match=rf"config\.yaml: {line}"):
+        cfg.load_file(path)
+    with pytest.raises(cfg.ConfigError, match=line):
+        cfg.check(config)
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    errors = [x for x in text.splitlines() if "invalid config" in x]
+    assert len(errors) == 1 and line in errors[0], text
+    assert "Traceback" not in text and not (tmp_path / "results").exists()
 
 
 def test_snakemake_rejects_duplicate_keys_before_planning(tmp_path):

@@ -24,7 +24,7 @@ def _paper() -> dict:
 def _one_job(paper: dict, recipe: dict | None = None, targets=("xnli",)) -> dict:
     config = copy.deepcopy(paper)
     config["models"] = {"xlmr_large": config["models"]["xlmr_large"]}
-    config["intermediate"] = {"r": recipe} if recipe else {}
+    config["recipes"] = {"r": recipe} if recipe else {}
     config["models"]["xlmr_large"]["recipes"] = ["r"] if recipe else ["none"]
     config["seeds"] = [1]
     config["targets"] = list(targets)

@@ -70,7 +70,7 @@ def test_a_metric_is_one_metric_entry(tmp_path, monkeypatch):
     assert metrics.task_score(task.metric, scores) == 50.0
 
     path = tmp_path / "scores.json"
-    path.write_text(json.dumps({"model": "tiny", "intermediate": "none", "seed": 1,
+    path.write_text(json.dumps({"model": "tiny", "recipe": "none", "seed": 1,
                                 "target": "para", "task_metric": "exact_words",
                                 "languages": {"de": scores}}))
     tidy = collect([path])

@@ -226,7 +226,7 @@ def grid(tmp_path):
             write_predictions("pawsx", lang, preds, tmp_path / "pred" / "m" / recipe / "seed1")
             write_labels("pawsx", lang, GOLD, tmp_path / "labels")
             acc = 100.0 * sum(p == g for p, g in zip(preds, GOLD, strict=True)) / len(GOLD)
-            rows += [{"model": "m", "intermediate": recipe, "seed": 1, "target": "pawsx",
+            rows += [{"model": "m", "recipe": recipe, "seed": 1, "target": "pawsx",
                       "language": lang, "metric": m, "value": acc}
                      for m in ("accuracy", "score")]
     tidy = pd.DataFrame(rows)
@@ -248,7 +248,7 @@ def test_grid_tables_point_values_and_paired_improvement(grid, tmp_path):
     assert diff.shape == (40, 5) and (diff >= 0).all() and (diff > 0).any()
     scores = F.with_average(scores, ["pawsx"])
     summary = FT.summary_table(scores, META)
-    none = summary[(summary["intermediate"] == "none") & (summary["target"] == "pawsx")].iloc[0]
+    none = summary[(summary["recipe"] == "none") & (summary["target"] == "pawsx")].iloc[0]
     assert none["mean"] == pytest.approx(65.0) and none["worst_language"] == "aa"
     assert none["mean_lo"] <= none["mean"] <= none["mean_hi"]
     assert list(summary["target"]) == ["pawsx", "avg", "pawsx", "avg"]

@@ -181,7 +181,7 @@ def small_config() -> dict:
                                  "size": {"hidden": 32, "layers": 2, "heads": 2,
                                           "intermediate": 64, "max_position": 128},
                                  "vocab_size": 600}}
-    config["intermediate"] = {}
+    config["recipes"] = {}
     config["hparams"].pop("recipes", None)  # per-recipe hparams name the grid's recipes
     config["targets"] = TARGETS
     config["hparams"]["targets"] = {}

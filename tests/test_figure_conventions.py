@@ -27,7 +27,7 @@ def tidy_frame(recipes=RECIPES, seeds=(1,), targets=("xnli", "panx"), spread=Non
             for t, target in enumerate(targets):
                 for lang in ("xd", "xc", "en", "xb", "xa"):  # not in family order
                     v = 30 + r + 5 * t + (spread or {}).get(recipe, 0) + rng.normal(0, 0.5)
-                    rows.append({"model": "tiny", "intermediate": recipe, "seed": seed,
+                    rows.append({"model": "tiny", "recipe": recipe, "seed": seed,
                                  "target": target, "language": lang, "metric": SCORE,
                                  "value": v})
     return pd.DataFrame(rows)
@@ -98,7 +98,7 @@ def test_heatmap_scale_is_symmetric_capped_and_annotated(captured, tmp_path):
 
 
 def test_robustness_lines_have_a_colour_each(captured, tmp_path):
-    rows = [{"model": "tiny", "intermediate": recipe, "seed": 1, "target": "xnli",
+    rows = [{"model": "tiny", "recipe": recipe, "seed": 1, "target": "xnli",
              "language": "xa", "op": "char", "severity": 0.3, "metric": SCORE,
              "value": 35.0 + k, "clean": 40.0 + k, "drop": 5.0}
             for k, recipe in enumerate(RECIPES)]
@@ -110,7 +110,7 @@ def test_robustness_lines_have_a_colour_each(captured, tmp_path):
 
 
 def test_fairness_summary_flags_biased_intervals():
-    table = pd.DataFrame([{"model": "m", "intermediate": "none", "target": "xnli",
+    table = pd.DataFrame([{"model": "m", "recipe": "none", "target": "xnli",
                            "n_languages": 3, "worst_language": "xa", "worst_family": "helic",
                            "worst_family_size": 2,
                            **{m: 1.0 for m in ("mean", "worst_language_score",

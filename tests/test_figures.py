@@ -28,7 +28,7 @@ def write_grid(root: Path, seeds=(1, 2)) -> list[Path]:
                                    else {"f1": v} if metric == "seqeval_f1" else {"accuracy": v})
                 path = root / recipe / target / str(seed) / "scores.json"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps({"model": "tiny", "intermediate": recipe,
+                path.write_text(json.dumps({"model": "tiny", "recipe": recipe,
                                             "seed": seed, "target": target,
                                             "task_metric": metric, "languages": langs}))
                 files.append(path)
@@ -81,7 +81,7 @@ def test_filters_and_errors(tidy: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_no_heatmap_without_baseline(tidy: pd.DataFrame, tmp_path: Path) -> None:
-    only = tidy[tidy["intermediate"] == "none"]
+    only = tidy[tidy["recipe"] == "none"]
     names = {p.name for p in make_figures(only, tmp_path, targets=["pawsx"])}
     assert names == {"per_language_pawsx.png", "per_language_pawsx.pdf", "xtreme_average.png",
                      "xtreme_average.pdf"}
@@ -96,15 +96,15 @@ def test_main_cli(tmp_path: Path) -> None:
 
 
 def test_no_average_figure_without_common_target(tidy: pd.DataFrame, tmp_path: Path) -> None:
-    disjoint = tidy[((tidy["intermediate"] == "none") & (tidy["target"] == "pawsx"))
-                    | ((tidy["intermediate"] == "mnli") & (tidy["target"] == "panx"))]
+    disjoint = tidy[((tidy["recipe"] == "none") & (tidy["target"] == "pawsx"))
+                    | ((tidy["recipe"] == "mnli") & (tidy["target"] == "panx"))]
     names = {p.name for p in make_figures(disjoint, tmp_path)}
     assert names == {f"per_language_{t}.{e}" for t in ("pawsx", "panx") for e in ("png", "pdf")}
 
 
 def test_per_language_recipes_narrow_only_the_per_language_plots(tidy: pd.DataFrame,
                                                                   tmp_path: Path) -> None:
-    recipes = sorted(set(tidy["intermediate"]))
+    recipes = sorted(set(tidy["recipe"]))
     chosen = [r for r in recipes if r != "none"][:1]
     written = {p.name for p in make_figures(tidy, tmp_path, per_language_recipes=chosen)}
     assert "improvement_heatmap.png" in written  # the heatmap still compares every recipe

@@ -76,7 +76,7 @@ def test_retrieval_logs_each_language_and_records_provenance(mini_bench, tmp_pat
             "benchmark": {"source": "synthetic", "path": str(bench)},
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 64,
                           "sweep_layers": False},
-            "ids": {"model": "tiny", "intermediate": "none", "seed": 1},
+            "ids": {"model": "tiny", "recipe": "none", "seed": 1},
             "targets": [{"target": "tatoeba", "out": str(out),
                          "predictions": str(tmp_path / "pred" / "tatoeba" / "x")}]}
     text = run_stage("retrieve", spec, tmp_path / "retrieve.log")
@@ -97,7 +97,7 @@ def test_evaluation_logs_each_language_and_records_provenance(checkpoint, tmp_pa
     root, bench, tests = checkpoint
     out = tmp_path / "scores.json"
     spec = {"target": "pawsx", "model_path": str(root / "model"),
-            "ids": {"model": "tiny", "intermediate": "none", "seed": 1},
+            "ids": {"model": "tiny", "recipe": "none", "seed": 1},
             "benchmark": {"source": "synthetic", "path": str(bench)}, "out": str(out),
             "predictions": str(tmp_path / "pred" / "pawsx" / "x")}
     text = run_stage("evaluate", spec, tmp_path / "evaluate.log")

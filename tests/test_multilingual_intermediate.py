@@ -118,7 +118,7 @@ def test_listed_languages_only(mini):
     with pytest.raises(DataError):  # a listed language without data fails, naming the file
         _train_data(_spec(mini), "sib200", {"tasks": ["sib200"],
                                             "languages": {"sib200": ["cc"]}}, LANGS)
-    with pytest.raises(ValueError, match=r"intermediate.languages.sib200: expected 'all'"):
+    with pytest.raises(ValueError, match=r"recipe languages.sib200: expected 'all'"):
         task_languages(_spec(mini), "sib200", {"languages": {"sib200": "some"}}, LANGS)
 
 

@@ -345,7 +345,7 @@ def test_evaluate_stage_refuses_before_loading_the_model(blanked, tmp_path):
 
     spec = {"target": "xquad", "benchmark": {"source": "xtreme_dir", "path": blanked["path"]},
             "model_path": str(tmp_path / "no-model"),
-            "ids": {"model": "m", "intermediate": "none", "seed": 1},
+            "ids": {"model": "m", "recipe": "none", "seed": 1},
             "out": str(tmp_path / "scores.json"),
             "predictions": str(tmp_path / "pred" / "xquad")}
     assert main(["evaluate", "--spec", json.dumps(spec)], allow_worker=False) == 1
@@ -364,7 +364,7 @@ def test_fused_finetune_refuses_withheld_gold_before_training(blanked, tmp_path)
 
     bench = {"source": "xtreme_dir", "path": blanked["path"]}
     evaluate = {"target": "xquad", "benchmark": bench, "model_path": str(tmp_path / "model"),
-                "ids": {"model": "m", "intermediate": "none", "seed": 1},
+                "ids": {"model": "m", "recipe": "none", "seed": 1},
                 "out": str(tmp_path / "scores.json"),
                 "predictions": str(tmp_path / "pred" / "xquad")}
     spec = {"target": "xquad", "benchmark": bench, "model_path": str(tmp_path / "no-encoder"),

@@ -40,7 +40,7 @@ def _config(path: Path | None, targets: list[str], **bench) -> dict:
     cfg = copy.deepcopy(DEFAULT)
     cfg["benchmark"] = {"source": "xtreme_dir", "path": str(path) if path else None, **bench}
     cfg["targets"] = targets
-    cfg["intermediate"] = {}
+    cfg["recipes"] = {}
     cfg["hparams"].pop("recipes", None)  # per-recipe hparams name the grid's recipes
     cfg["models"] = {"tiny": {**cfg["models"]["tiny"], "recipes": ["none"]}}
     cfg["tasks"] = {"xnli": {"languages": ["en", "de", "sw", "ur"]}}

@@ -160,7 +160,7 @@ def test_generator_fills_every_block_from_a_run(small_results, tmp_path):
     blocks = dict(BLOCK.findall(readme))
     assert set(blocks) == {"dag", "headline", "run"}
     xtreme = pd.read_csv(small_results / "tables" / "xtreme.csv")
-    avg = xtreme.set_index("intermediate").loc["none", "avg"]
+    avg = xtreme.set_index("recipe").loc["none", "avg"]
     assert f"`none` averages {avg:.1f}" in blocks["headline"]
     assert "(2 seeds)" in blocks["headline"]
     assert "seeds 1, 2" in blocks["run"]

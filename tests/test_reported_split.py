@@ -9,7 +9,7 @@ from xstilts.analysis import scores as aggregate
 
 
 def _score(path, target, langs, split=None):
-    raw = {"model": "m", "intermediate": "none", "seed": 1, "target": target,
+    raw = {"model": "m", "recipe": "none", "seed": 1, "target": target,
            "task_metric": "accuracy", "languages": {lang: {"accuracy": 50.0} for lang in langs}}
     if split:
         raw["split"] = split

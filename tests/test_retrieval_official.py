@@ -91,7 +91,7 @@ def _run_stage(tmp_path: Path, target: str, langs: list[str], benchmark: dict) -
             "model_path": "oracle",
             "retrieval": {"layer": None, "pooling": "mean", "max_length": 32,
                           "sweep_layers": False},
-            "ids": {"model": "m", "intermediate": "none", "seed": 1},
+            "ids": {"model": "m", "recipe": "none", "seed": 1},
             "targets": [{"target": target,
                          "out": str(tmp_path / "scores" / target / "scores.json"),
                          "predictions": str(tmp_path / "pred" / target)}]}

@@ -50,7 +50,7 @@ def _write_run(root: Path, recipe: str, seed: int, target: str, clean_off: float
             sets.append({"op": op, "severity": sev, "languages": {
                 lang: _scores(v, clean_off, pert_off, False)
                 for lang, v in by_target[target].items()}})
-    raw = {"model": "tiny", "intermediate": recipe, "seed": seed, "target": target,
+    raw = {"model": "tiny", "recipe": recipe, "seed": seed, "target": target,
            "task_metric": "accuracy" if target == "xnli" else "squad", "perturb_seed": 0,
            "clean": {lang: _scores(v, clean_off, pert_off, True)
                      for lang, v in CLEAN[target].items()},
@@ -83,10 +83,10 @@ def _one(df: pd.DataFrame, **where) -> pd.Series:
 
 
 def test_tidy_rows_task_score_and_drop(frame):
-    row = _one(frame, intermediate="none", seed=1, target="xquad", language="de", op="char",
+    row = _one(frame, recipe="none", seed=1, target="xquad", language="de", op="char",
                severity=1.0, metric="score")
     assert row["value"] == 40 and row["clean"] == 50 and row["drop"] == 10  # mean(EM, F1)
-    row = _one(frame, intermediate="none", seed=2, target="xquad", language="fr", op="char",
+    row = _one(frame, recipe="none", seed=2, target="xquad", language="fr", op="char",
                severity=2.0, metric="exact_match")
     assert (row["value"], row["clean"], row["drop"]) == (2, 20, 18)
     assert not ((frame["target"] == "xquad") & (frame["language"] == "en")).any()
@@ -94,24 +94,24 @@ def test_tidy_rows_task_score_and_drop(frame):
 
 def test_run_averages_by_hand(frame):
     avg = run_averages(frame)
-    r = _one(avg, intermediate="none", seed=1, op="char", severity=1.0)
+    r = _one(avg, recipe="none", seed=1, op="char", severity=1.0)
     # xnli non-English: pert (40+30)/2 = 35, clean 55; xquad: pert (40+20)/2 = 30, clean 40
     assert r["perturbed"] == pytest.approx(32.5) and r["clean"] == pytest.approx(47.5)
     assert r["drop"] == pytest.approx(15.0) and r["targets"] == "xnli, xquad"
-    r = _one(avg, intermediate="none", seed=1, op="whitespace", severity=1.0)
+    r = _one(avg, recipe="none", seed=1, op="whitespace", severity=1.0)
     assert (r["perturbed"], r["clean"], r["drop"], r["targets"]) == (55, 60, 5, "xnli")
-    r = _one(avg, intermediate="none", seed=1, op="all", severity=1.0)
+    r = _one(avg, recipe="none", seed=1, op="all", severity=1.0)
     assert r["perturbed"] == pytest.approx((32.5 + 55) / 2)
     assert r["clean"] == pytest.approx((47.5 + 60) / 2) and r["drop"] == pytest.approx(10.0)
-    r = _one(avg, intermediate="none", seed=1, op="all", severity=2.0)  # only char has sev 2
+    r = _one(avg, recipe="none", seed=1, op="all", severity=2.0)  # only char has sev 2
     assert r["perturbed"] == pytest.approx((15 + 15) / 2)
 
 
 def test_table_mean_sd_over_seeds(frame):
     table = robustness_table(frame)
-    assert list(table["intermediate"].drop_duplicates()) == ["none", "anli_plus",
+    assert list(table["recipe"].drop_duplicates()) == ["none", "anli_plus",
                                                                "anli_plus_adv"]
-    r = _one(table, intermediate="none", op="char", severity=1.0)
+    r = _one(table, recipe="none", op="char", severity=1.0)
     assert r["n_seeds"] == 2
     assert r["perturbed"] == pytest.approx(33.5) and r["perturbed_sd"] == pytest.approx(2**0.5)
     assert r["clean"] == pytest.approx(47.5) and r["clean_sd"] == pytest.approx(0.0)
@@ -121,7 +121,7 @@ def test_table_mean_sd_over_seeds(frame):
 def test_adversarial_pairs_from_recipes():
     from xstilts.grid.config import recipes
 
-    config = {"intermediate": {
+    config = {"recipes": {
         "anli_plus": {"tasks": ["anli_plus"]},
         "anli_plus_mlm": {"tasks": ["anli_plus"], "mlm": True},
         "anli_plus_adv": {"tasks": ["anli_plus"], "adversarial": {"op": "char"}},
@@ -175,9 +175,9 @@ def test_figures_write_png_and_pdf(frame, tmp_path):
     from xstilts.studies.robustness.figures import make_robustness_figures, severity_curves
 
     curves = severity_curves(frame)
-    clean = _one(curves, intermediate="none", op="char", severity=0.0)
+    clean = _one(curves, recipe="none", op="char", severity=0.0)
     assert clean["mean"] == pytest.approx(47.5)  # severity 0 = the clean score
-    overall = _one(curves, intermediate="none", op="all", severity=0.0)
+    overall = _one(curves, recipe="none", op="all", severity=0.0)
     assert overall["mean"] == pytest.approx((47.5 + 60) / 2)  # mean of the ops' clean points
     paths = make_robustness_figures(frame, tmp_path / "fig")
     assert {p.name for p in paths} == {"robustness_by_op.png", "robustness_by_op.pdf",
@@ -265,7 +265,7 @@ def test_stage_scores_each_perturbed_set_like_a_direct_evaluation(checkpoint):
     from xstilts.tasks.registry import get_task
 
     root, bench, tests = checkpoint
-    ids = {"model": "tiny", "intermediate": "none", "seed": 1}
+    ids = {"model": "tiny", "recipe": "none", "seed": 1}
     spec = {"target": "pawsx", "model_path": str(root / "model"), "ids": ids,
             "benchmark": {"source": "synthetic", "path": str(bench)}}
     evaluate.run({**spec, "out": str(root / "scores.json"),
@@ -327,7 +327,7 @@ def test_stage_rejects_a_mismatched_manifest(tmp_path):
     with pytest.raises(DataError, match=r"sets\[0\]\.path: perturbed set folder 'nowhere'"):
         read_manifest(bad, "pawsx", ["en", "xa"])
     scores = tmp_path / "scores.json"
-    scores.write_text(json.dumps({"model": "tiny", "intermediate": "mnli", "seed": 1,
+    scores.write_text(json.dumps({"model": "tiny", "recipe": "mnli", "seed": 1,
                                   "languages": {"en": {"accuracy": 50.0}}}), "utf-8")
-    with pytest.raises(DataError, match="key 'intermediate' is 'mnli'"):
-        read_clean(scores, {"model": "tiny", "intermediate": "none", "seed": 1}, "pawsx")
+    with pytest.raises(DataError, match="key 'recipe' is 'mnli'"):
+        read_clean(scores, {"model": "tiny", "recipe": "none", "seed": 1}, "pawsx")

@@ -206,7 +206,7 @@ def _hostile_config() -> dict:
     config = studies_config()  # the studies' rules too
     config["benchmark"] = {"source": "xtreme_dir", "path": EVIL, "ccg_path": EVIL}
     config["models"] = {"m": {"init": "path", "path": EVIL, "recipes": ["none"]}}
-    config["intermediate"] = {}
+    config["recipes"] = {}
     config["hparams"].pop("recipes", None)  # per-recipe hparams name recipes of the grid
     config["targets"] = ["xnli", "xquad", "mlqa", "tatoeba"]
     config["robustness"]["targets"] = ["xnli"]
@@ -327,15 +327,15 @@ def test_names_ending_in_a_newline_are_rejected(name):
     assert not Draft202012Validator(name_schema).is_valid(name)
     assert not cfg.SAFE_NAME.fullmatch(name)
     with pytest.raises(cfg.ConfigError):
-        cfg._check_name(name, "intermediate")
+        cfg._check_name(name, "recipes")
     with pytest.raises(registry.RegistryError):
         registry.registry({name: {"format": "classification", "role": "target",
                                   "metric": "accuracy", "labels": ["a"]}})
     with pytest.raises(registry.RegistryError, match="invalid code"):
         registry.registry({"xnli": {"languages": ["en", name.strip() + "\n"]}})
     config = default_config()
-    config["intermediate"] = {name: {"tasks": ["mnli"]}}
-    with pytest.raises(Exception, match="intermediate|does not match"):
+    config["recipes"] = {name: {"tasks": ["mnli"]}}
+    with pytest.raises(Exception, match="recipes|does not match"):
         from snakemake.utils import validate
 
         validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))

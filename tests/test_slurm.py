@@ -61,7 +61,7 @@ def _base_config(targets: list[str], recipes: list[str]) -> dict:
     # pretrained from scratch (briefly) so that the pretrain rule also goes through sbatch
     config["models"] = {"tiny": {**config["models"]["tiny"], "init": "pretrain",
                                  "recipes": recipes}}
-    config["intermediate"] = {"mnli": {"tasks": ["mnli"]}}
+    config["recipes"] = {"mnli": {"tasks": ["mnli"]}}
     config["hparams"].pop("recipes", None)  # per-recipe hparams name the grid's recipes
     config["targets"] = targets
     config["seeds"] = [1]

@@ -381,7 +381,7 @@ def test_retrieve_stage_uses_the_resolved_layer(mini, tmp_path):
                 "tasks": {}, "model_path": str(bert_encoder()),
                 "retrieval": {"layer": layer, "pooling": "mean", "max_length": 32,
                               "sweep_layers": False},
-                "ids": {"model": "tiny_bert", "intermediate": "none", "seed": 1},
+                "ids": {"model": "tiny_bert", "recipe": "none", "seed": 1},
                 "targets": [{"target": "tatoeba", "out": str(tmp_path / tag / "scores.json"),
                              "predictions": str(tmp_path / tag / "pred" / "tatoeba")}]}
         if entry is not None:

@@ -23,7 +23,7 @@ def finished_template(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("finished")
     config = default_config()
     config["targets"].remove("tydiqa")
-    del config["intermediate"]["qqp"]
+    del config["recipes"]["qqp"]
     write_config(workdir, config)
     fake_finished_run(workdir)
     assert planned_jobs(workdir) == {}, "a finished grid must say: nothing to be done"
@@ -39,14 +39,14 @@ def finished(finished_template, tmp_path):
     return workdir, {
         **config,
         "targets": list(config["targets"]),
-        "intermediate": dict(config["intermediate"]),
+        "recipes": dict(config["recipes"]),
     }
 
 
 def _checkpoints(config: dict) -> int:
     """(model, recipe) pairs of the grid: tiny runs every recipe (none included), tiny_bert
     (config/studies.yaml) its listed ones, the no-pretraining control only `none`."""
-    recipes = len(config["intermediate"]) + 1
+    recipes = len(config["recipes"]) + 1
     bert = config["models"].get("tiny_bert", {}).get("recipes", [])
     return recipes + len(bert) + 1
 
@@ -63,7 +63,7 @@ def test_default_grid_is_the_papers_grid_in_miniature(tmp_path):
     fine-tuning job per checkpoint and trained target evaluates it (MLQA reuses XQuAD's
     checkpoint in an evaluate job), one retrieval job per checkpoint for BUCC and Tatoeba."""
     config = default_config()
-    assert set(config["intermediate"]) == PAPER_RECIPES and config["targets"] == XTREME
+    assert set(config["recipes"]) == PAPER_RECIPES and config["targets"] == XTREME
     assert {m: e["recipes"] for m, e in config["models"].items()} == {
         "tiny": "all", "tiny_random": ["none"]}
     write_config(tmp_path, config)
@@ -82,7 +82,7 @@ def test_studies_overlay_adds_the_second_model_targets_recipes_and_studies(tmp_p
     jobs = planned_jobs(tmp_path)
     checkpoints = _checkpoints(config)
     bert = config["models"]["tiny_bert"]["recipes"]
-    assert jobs["intermediate"] == len(config["intermediate"]) + len(bert) - 1
+    assert jobs["intermediate"] == len(config["recipes"]) + len(bert) - 1
     # 8 fine-tuned targets (XTREME's 7 trained ones, XCOPA, sentiment; MLQA shares XQuAD's)
     assert jobs["finetune"] == 8 * checkpoints
     assert jobs["evaluate"] == checkpoints
@@ -134,7 +134,7 @@ def test_mlqa_shares_the_xquad_checkpoint_unless_its_hparams_differ(finished):
 
 def test_adding_an_intermediate_task_runs_only_its_jobs(finished):
     workdir, config = finished
-    config["intermediate"]["qqp"] = {"tasks": ["qqp"]}
+    config["recipes"]["qqp"] = {"tasks": ["qqp"]}
     write_config(workdir, config)
     jobs = planned_jobs(workdir)
     assert jobs == {

@@ -59,14 +59,14 @@ def test_every_stage_wrote_its_outputs(finished_run):
         for recipe in ("none", "mnli"):
             scores = json.loads((results / "scores" / "tiny" / recipe / target / "seed1" /
                                  "scores.json").read_text())
-            assert scores["target"] == target and scores["intermediate"] == recipe
+            assert scores["target"] == target and scores["recipe"] == recipe
             assert len(scores["languages"]) >= 12
             pred_dir = results / "predictions" / "tiny" / recipe / "seed1" / target
             assert sorted(p.name for p in pred_dir.iterdir())
         assert (results / "labels" / target).is_dir()
     tidy = pd.read_csv(results / "tables" / "tidy.csv")
     assert set(tidy["target"]) == set(TARGETS)
-    assert set(tidy["intermediate"]) == {"none", "mnli"}
+    assert set(tidy["recipe"]) == {"none", "mnli"}
     for name in ("xtreme", "improvement", "per_language_xnli"):
         for ext in ("csv", "md", "tex"):
             assert (results / "tables" / f"{name}.{ext}").stat().st_size > 0

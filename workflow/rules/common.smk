@@ -18,6 +18,7 @@ if workflow.config_settings.config:
 try:  # the files strictly (duplicate keys, size), then the merged config's size and numbers
     for _file in workflow.configfiles:
         xcfg.load_file(_file)
+    xcfg.check_renamed(config)
     xcfg.check_size(config)
 except xcfg.ConfigError as err:
     sys.exit(f"xstilts: invalid config: {err}")
@@ -156,7 +157,7 @@ def finetuned_model(w):
 
 def ids(w):
     """A job's grid coordinates, written into its results."""
-    return dict(model=w.model, intermediate=w.recipe, seed=int(w.seed))
+    return dict(model=w.model, recipe=w.recipe, seed=int(w.seed))
 
 
 def robustness_settings():

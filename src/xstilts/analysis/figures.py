@@ -67,8 +67,8 @@ def save_figure(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "pdf")
 def row_labels(frame: pd.DataFrame) -> pd.Series:
     """Row labels: the recipe, prefixed with the model when there are several models."""
     if frame["model"].nunique() <= 1:
-        return frame["intermediate"].astype(str)
-    return frame["model"].astype(str) + " / " + frame["intermediate"].astype(str)
+        return frame["recipe"].astype(str)
+    return frame["model"].astype(str) + " / " + frame["recipe"].astype(str)
 
 
 def ordered_labels(frame: pd.DataFrame, baseline: str) -> list[str]:
@@ -76,8 +76,8 @@ def ordered_labels(frame: pd.DataFrame, baseline: str) -> list[str]:
     out = []
     for model in sorted(set(frame["model"])):
         mine = frame[frame["model"] == model]
-        for recipe in recipe_order(set(mine["intermediate"]), baseline):
-            out.append(str(mine.loc[mine["intermediate"] == recipe, "label"].iloc[0]))
+        for recipe in recipe_order(set(mine["recipe"]), baseline):
+            out.append(str(mine.loc[mine["recipe"] == recipe, "label"].iloc[0]))
     return out
 
 
@@ -184,11 +184,11 @@ def draw_family_groups(ax, groups: Sequence[tuple[str, int, int]]) -> None:
 
 def _improvements(tidy: pd.DataFrame, baseline: str, recipes: Sequence[str] | None,
                   targets: Sequence[str] | None) -> pd.DataFrame:
-    if baseline not in set(tidy["intermediate"]):
-        return pd.DataFrame(columns=["model", "intermediate", "target", "delta", "p_value"])
+    if baseline not in set(tidy["recipe"]):
+        return pd.DataFrame(columns=["model", "recipe", "target", "delta", "p_value"])
     imp = improvement_long(tidy, baseline)
     if recipes is not None:
-        imp = imp[imp["intermediate"].isin(recipes)]
+        imp = imp[imp["recipe"].isin(recipes)]
     if targets is not None:
         imp = imp[imp["target"].isin([*targets, AVG])]
     return imp
@@ -223,7 +223,7 @@ def improvement_heatmap(tidy: pd.DataFrame, stem: Path, baseline: str = "none",
         vmax = diverging_heatmap(ax, delta, annot, f"improvement over '{baseline}' (points)")
         ax.axvline(len(cols) - len(averages), color="black", linewidth=1.5)
         ax.set_xlabel("target task")
-        ax.set_ylabel("intermediate task")
+        ax.set_ylabel("intermediate recipe")
         marks = (f"* p < {SIGNIFICANCE}, paired t-test" if stars
                  else f"no significance marks: < {MIN_SEEDS_FOR_STARS} seeds")
         ax.set_title(f"Improvement over '{baseline}' ({seeds})\n{marks}\n"
@@ -239,10 +239,10 @@ def per_language_plot(tidy: pd.DataFrame, target: str, stem: Path,
     bars when there are several), languages grouped by `families` (lang -> family)."""
     sub = tidy[(tidy["metric"] == SCORE) & (tidy["target"] == target)]
     if recipes is not None:
-        sub = sub[sub["intermediate"].isin(recipes)]
+        sub = sub[sub["recipe"].isin(recipes)]
     if sub.empty:
         raise ValueError(f"no scores for target '{target}' (recipes {recipes})")
-    stats = (sub.groupby(["model", "intermediate", "language"])["value"]
+    stats = (sub.groupby(["model", "recipe", "language"])["value"]
              .agg(["mean", "std", "count"]).reset_index())
     stats["label"] = row_labels(stats).to_numpy()
     order = ordered_labels(stats, baseline)
@@ -266,7 +266,7 @@ def per_language_plot(tidy: pd.DataFrame, target: str, stem: Path,
         ax.set_ylabel(f"{target} score")
         ax.set_title(f"{target}: zero-shot score per language ({seed_note(stats['count'])})",
                      pad=14 if groups else 6)
-        ax.legend(title="intermediate", fontsize="small", loc="upper left",
+        ax.legend(title="recipe", fontsize="small", loc="upper left",
                   bbox_to_anchor=(1.0, 1.0))
         return save_figure(fig, stem)
 
@@ -276,7 +276,7 @@ def xtreme_average_plot(tidy: pd.DataFrame, stem: Path, recipes: Sequence[str] |
     """Bars: XTREME average per recipe, mean with sd error bars over seeds (seeds as dots)."""
     avg = seed_averages(tidy)
     if recipes is not None:
-        avg = avg[avg["intermediate"].isin(recipes)]
+        avg = avg[avg["recipe"].isin(recipes)]
     avg = avg.dropna(subset=[AVG])
     if avg.empty:
         raise ValueError("no XTREME averages to plot (no target common to all runs?)")
@@ -314,7 +314,7 @@ def make_figures(tidy: pd.DataFrame, out_dir: Path, targets: Sequence[str] | Non
     languages.csv), else from URIEL. Returns the files."""
     out_dir = Path(out_dir)
     have_targets = set(tidy["target"])
-    have_recipes = set(tidy["intermediate"])
+    have_recipes = set(tidy["recipe"])
     for name, want, have in (("target", targets, have_targets),
                              ("recipe", recipes, have_recipes),
                              ("recipe", per_language_recipes, have_recipes)):

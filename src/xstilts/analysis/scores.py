@@ -1,12 +1,12 @@
 """Aggregate per-job `scores.json` files into tidy data and the paper's tables.
 
-A score file is `{"model", "intermediate", "seed", "target", "task_metric",
+A score file is `{"model", "recipe", "seed", "target", "task_metric",
 "languages": {lang: {metric: value}}}` with values in percent (a job that refused to score, e.g.
 Tatoeba with withheld gold, writes `"languages": {}` and a `"refused"` reason: it is skipped with
 that reason printed). A language's task score is
 mean(exact_match, f1) for QA metrics (squad, mlqa), else f1 if present, else accuracy; a task's
 score is the mean over its languages; the XTREME average is the mean of the task scores over the
-targets that every (model, intermediate, seed) has (all 9 XTREME tasks on a full grid).
+targets that every (model, recipe, seed) has (all 9 XTREME tasks on a full grid).
 
     python -m xstilts.analysis.scores --out DIR [--baseline none] scores.json...
 """
@@ -34,8 +34,8 @@ from xstilts.tasks.registry import benchmark_languages, benchmark_tasks, target_
 
 log = logging.getLogger(__name__)
 
-TIDY_COLUMNS = ["model", "intermediate", "seed", "target", "language", "metric", "value"]
-KEYS = ("model", "intermediate", "seed", "target", "task_metric", "languages")
+TIDY_COLUMNS = ["model", "recipe", "seed", "target", "language", "metric", "value"]
+KEYS = ("model", "recipe", "seed", "target", "task_metric", "languages")
 SCORE = "score"
 AVG = "avg"
 AVG_R = "avg_xtreme_r"  # XTREME-R's average (its implemented tasks that the grid has)
@@ -81,7 +81,7 @@ def _read_one(path: Path) -> list[dict[str, Any]]:
         return []
     if not isinstance(langs, dict) or not langs:
         raise DataError(f"{path}: key 'languages' must be a non-empty object of languages")
-    head = {k: raw[k] for k in ("model", "intermediate", "seed", "target")}
+    head = {k: raw[k] for k in ("model", "recipe", "seed", "target")}
     rows: list[dict[str, Any]] = []
     for lang, metrics in langs.items():
         where = f"{path}: languages.{lang}"
@@ -125,9 +125,9 @@ def _check_tidy(tidy: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------- per-seed scores
 
 def task_scores(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Per-seed task scores: model, intermediate, seed, target, score (mean over languages)."""
+    """Per-seed task scores: model, recipe, seed, target, score (mean over languages)."""
     _check_tidy(tidy)
-    keys = ["model", "intermediate", "seed", "target"]
+    keys = ["model", "recipe", "seed", "target"]
     scores = tidy[tidy["metric"] == SCORE]
     out = scores.groupby(keys, sort=True)["value"].mean().rename(SCORE).reset_index()
     return out
@@ -135,12 +135,12 @@ def task_scores(tidy: pd.DataFrame) -> pd.DataFrame:
 
 def _common_targets(tidy: pd.DataFrame) -> frozenset[str]:
     ts = task_scores(tidy)
-    sets = ts.groupby(["model", "intermediate", "seed"])["target"].agg(frozenset)
+    sets = ts.groupby(["model", "recipe", "seed"])["target"].agg(frozenset)
     return frozenset.intersection(*sets) if len(sets) else frozenset()
 
 
 def average_targets(tidy: pd.DataFrame, benchmark: str = "xtreme") -> list[str]:
-    """The average's task set: the `benchmark`'s tasks that every (model, intermediate, seed)
+    """The average's task set: the `benchmark`'s tasks that every (model, recipe, seed)
     has (all 9 XTREME tasks on a full grid); all common targets when none is a benchmark task
     (a custom target set)."""
     common = _common_targets(tidy)
@@ -172,11 +172,11 @@ def _benchmark_task_scores(tidy: pd.DataFrame, benchmark: str) -> pd.DataFrame:
 
 
 def seed_averages(tidy: pd.DataFrame, benchmark: str = "xtreme") -> pd.DataFrame:
-    """Per-seed benchmark average: model, intermediate, seed, avg (over `average_targets`)."""
+    """Per-seed benchmark average: model, recipe, seed, avg (over `average_targets`)."""
     targets = average_targets(tidy, benchmark)
     ts = task_scores(tidy) if benchmark == "xtreme" else _benchmark_task_scores(tidy, benchmark)
     sub = ts[ts["target"].isin(targets)]
-    out = sub.groupby(["model", "intermediate", "seed"], sort=True)[SCORE].mean()
+    out = sub.groupby(["model", "recipe", "seed"], sort=True)[SCORE].mean()
     return out.rename(AVG).reset_index()
 
 
@@ -193,7 +193,7 @@ def _seed_long(tidy: pd.DataFrame) -> pd.DataFrame:
 
 
 def _row_keys(frame: pd.DataFrame, baseline: str) -> list[tuple[str, str]]:
-    pairs = set(zip(frame["model"], frame["intermediate"], strict=True))
+    pairs = set(zip(frame["model"], frame["recipe"], strict=True))
     return [(m, r) for m in sorted({m for m, _ in pairs})
             for r in recipe_order({r for mm, r in pairs if mm == m}, baseline)]
 
@@ -203,18 +203,18 @@ def _row_keys(frame: pd.DataFrame, baseline: str) -> list[tuple[str, str]]:
 def xtreme_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
     """Mean and sd over seeds of each task score and the XTREME average, per model x recipe.
 
-    Columns: model, intermediate, n_seeds, <target>, <target>_sd ..., avg, avg_sd, avg_over.
+    Columns: model, recipe, n_seeds, <target>, <target>_sd ..., avg, avg_sd, avg_over.
     sd is the sample sd (ddof=1; NaN with one seed).
     """
     long = _seed_long(tidy)
     averages = [a for a in (AVG, AVG_R) if a in set(long["target"])]
     targets = target_order(set(long["target"]) - {AVG, AVG_R})
-    stats_ = long.groupby(["model", "intermediate", "target"])[SCORE].agg(["mean", "std"])
-    seeds = long.groupby(["model", "intermediate"])["seed"].nunique()
+    stats_ = long.groupby(["model", "recipe", "target"])[SCORE].agg(["mean", "std"])
+    seeds = long.groupby(["model", "recipe"])["seed"].nunique()
     over = describe_targets(average_targets(tidy))
     rows = []
     for model, recipe in _row_keys(long, baseline):
-        row: dict[str, Any] = {"model": model, "intermediate": recipe,
+        row: dict[str, Any] = {"model": model, "recipe": recipe,
                                "n_seeds": int(seeds[(model, recipe)])}
         for target in [*targets, *averages]:
             key = (model, recipe, target)
@@ -241,17 +241,17 @@ def _paired(rec: pd.Series, base: pd.Series) -> tuple[float, float, int]:
 
 
 def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
-    """Long improvement table: model, intermediate, target (incl. "avg"), delta, p_value,
+    """Long improvement table: model, recipe, target (incl. "avg"), delta, p_value,
     n_pairs, mean, baseline_mean. delta = recipe mean - baseline mean over seeds; p_value from
     scipy.stats.ttest_rel on per-seed scores paired by seed (NaN with < 2 pairs)."""
     long = _seed_long(tidy)
-    if baseline not in set(long["intermediate"]):
-        raise ValueError(f"baseline intermediate '{baseline}' not in the scores; have "
-                         f"{sorted(set(long['intermediate']))}")
+    if baseline not in set(long["recipe"]):
+        raise ValueError(f"baseline recipe '{baseline}' not in the scores; have "
+                         f"{sorted(set(long['recipe']))}")
     averages = [a for a in (AVG, AVG_R) if a in set(long["target"])]
     targets = [*target_order(set(long["target"]) - {AVG, AVG_R}), *averages]
     series = {key: grp.set_index("seed")[SCORE].sort_index()
-              for key, grp in long.groupby(["model", "intermediate", "target"])}
+              for key, grp in long.groupby(["model", "recipe", "target"])}
     empty = pd.Series(dtype="float64")
     rows = []
     for model, recipe in _row_keys(long, baseline):
@@ -261,11 +261,11 @@ def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame
             rec = series.get((model, recipe, target), empty)
             base = series.get((model, baseline, target), empty)
             delta, p, n = _paired(rec, base)
-            rows.append({"model": model, "intermediate": recipe, "target": target,
+            rows.append({"model": model, "recipe": recipe, "target": target,
                          "delta": delta, "p_value": p, "n_pairs": n,
                          "mean": float(rec.mean()) if len(rec) else math.nan,
                          "baseline_mean": float(base.mean()) if len(base) else math.nan})
-    cols = ["model", "intermediate", "target", "delta", "p_value", "n_pairs", "mean",
+    cols = ["model", "recipe", "target", "delta", "p_value", "n_pairs", "mean",
             "baseline_mean"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -273,21 +273,21 @@ def improvement_long(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame
 def improvement_table(tidy: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
     """Table-1-style improvements over `baseline`, one row per model x recipe.
 
-    Columns: model, intermediate, <target>, <target>_p ..., avg, avg_p, n_pairs (min over
+    Columns: model, recipe, <target>, <target>_p ..., avg, avg_p, n_pairs (min over
     columns of the number of seeds paired with the baseline).
     """
     imp = improvement_long(tidy, baseline)
     targets = list(dict.fromkeys(imp["target"]))
     rows = []
-    for (model, recipe), grp in imp.groupby(["model", "intermediate"], sort=False):
-        row: dict[str, Any] = {"model": model, "intermediate": recipe}
+    for (model, recipe), grp in imp.groupby(["model", "recipe"], sort=False):
+        row: dict[str, Any] = {"model": model, "recipe": recipe}
         by = grp.set_index("target")
         for target in targets:
             row[target] = float(by.loc[target, "delta"])
             row[f"{target}_p"] = float(by.loc[target, "p_value"])
         row["n_pairs"] = int(grp["n_pairs"].min())
         rows.append(row)
-    cols = ["model", "intermediate"] + [c for t in targets for c in (t, f"{t}_p")] + ["n_pairs"]
+    cols = ["model", "recipe"] + [c for t in targets for c in (t, f"{t}_p")] + ["n_pairs"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -299,27 +299,27 @@ def per_language_table(tidy: pd.DataFrame, target: str, baseline: str = "none") 
         raise ValueError(f"target '{target}' not in the scores; have "
                          f"{target_order(set(tidy['target']))}")
     langs = sorted(set(sub["language"]))
-    means = sub.groupby(["model", "intermediate", "language"])["value"].mean()
+    means = sub.groupby(["model", "recipe", "language"])["value"].mean()
     ts = task_scores(sub)
-    task_mean = ts.groupby(["model", "intermediate"])[SCORE].mean()
-    seeds = ts.groupby(["model", "intermediate"])["seed"].nunique()
+    task_mean = ts.groupby(["model", "recipe"])[SCORE].mean()
+    seeds = ts.groupby(["model", "recipe"])["seed"].nunique()
     rows = []
     for model, recipe in _row_keys(sub, baseline):
-        row: dict[str, Any] = {"model": model, "intermediate": recipe,
+        row: dict[str, Any] = {"model": model, "recipe": recipe,
                                "n_seeds": int(seeds[(model, recipe)])}
         for lang in langs:
             key = (model, recipe, lang)
             row[lang] = float(means[key]) if key in means.index else math.nan
         row[AVG] = float(task_mean[(model, recipe)])
         rows.append(row)
-    return pd.DataFrame(rows, columns=["model", "intermediate", "n_seeds", *langs, AVG])
+    return pd.DataFrame(rows, columns=["model", "recipe", "n_seeds", *langs, AVG])
 
 
 # ---------------------------------------------------------------------------- rendering
 
 def _label_cols(df: pd.DataFrame) -> pd.DataFrame:
-    """model (only when there are several) and intermediate, as display strings."""
-    cols = ["intermediate"] if df["model"].nunique() <= 1 else ["model", "intermediate"]
+    """model (only when there are several) and recipe, as display strings."""
+    cols = ["recipe"] if df["model"].nunique() <= 1 else ["model", "recipe"]
     return df[cols].astype(str).reset_index(drop=True)
 
 
@@ -340,8 +340,8 @@ def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
     rows: list[dict[str, str]] = []
     for model in sorted(set(table["model"])):
         for _, b in xtreme[(xtreme["model"] == model)
-                           & (xtreme["intermediate"] == baseline)].iterrows():
-            rows.append({"model": model, "intermediate": f"{baseline} (absolute)",
+                           & (xtreme["recipe"] == baseline)].iterrows():
+            rows.append({"model": model, "recipe": f"{baseline} (absolute)",
                          **{t: fmt_num(b.get(t, math.nan)) for t in targets}})
         for _, r in table[table["model"] == model].iterrows():
             cells = {}
@@ -350,8 +350,8 @@ def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
                 d, p = r[t], r[f"{t}_p"]
                 star = "*" if (marks and not math.isnan(p) and p < SIGNIFICANCE) else ""
                 cells[t] = MISSING if math.isnan(d) else fmt_num(d, signed=True) + star
-            rows.append({"model": model, "intermediate": r["intermediate"], **cells})
-    out = pd.DataFrame(rows, columns=["model", "intermediate", *targets])
+            rows.append({"model": model, "recipe": r["recipe"], **cells})
+    out = pd.DataFrame(rows, columns=["model", "recipe", *targets])
     if table["model"].nunique() <= 1:
         out = out.drop(columns="model")
     return out, targets
@@ -359,7 +359,7 @@ def display_improvement(table: pd.DataFrame, xtreme: pd.DataFrame,
 
 def display_per_language(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     out = _label_cols(table)
-    numeric = [c for c in table.columns if c not in ("model", "intermediate", "n_seeds")]
+    numeric = [c for c in table.columns if c not in ("model", "recipe", "n_seeds")]
     for c in numeric:
         out[c] = [fmt_num(v) for v in table[c]]
     return out, numeric
@@ -428,7 +428,7 @@ def write_tables(tidy: pd.DataFrame, out_dir: Path, baseline: str = "none",
     written += _write_formats(out_dir / "xtreme", xt, disp, num,
                               f"Task scores and average over {over}: mean ± sd over seeds.",
                               _split_note(splits))
-    recipes = set(tidy["intermediate"])
+    recipes = set(tidy["recipe"])
     if baseline in recipes and len(recipes) > 1:
         imp = improvement_table(tidy, baseline)
         disp, num = display_improvement(imp, xt, baseline)

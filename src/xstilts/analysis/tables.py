@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xstilts.io.jsonio import check_renamed_fields
+
 PM = "\x00pm\x00"
 MISSING = "n/a"
 _LATEX_SPECIAL = {
@@ -82,11 +84,14 @@ def to_latex(display: pd.DataFrame, numeric: Sequence[str] = (), caption: str | 
                           caption=_latex_text(caption) if caption else None, label=label)
 
 
-TEXT_COLUMNS = ("model", "intermediate", "target", "language", "metric", "op", "condition")
+TEXT_COLUMNS = ("model", "recipe", "target", "language", "metric", "op", "condition")
 
 
 def read_tidy(path: str | Path) -> pd.DataFrame:
     """A tidy table as written by this package (scores tidy.csv, robustness_tidy.csv, ...):
-    the name columns (`TEXT_COLUMNS`) read as text, only empty cells as missing."""
-    return pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False,
-                       na_values=[""])
+    the name columns (`TEXT_COLUMNS`) read as text, only empty cells as missing; a table of an
+    older xstilts (a renamed column, `RENAMED_FIELDS`) raises DataError naming it."""
+    frame = pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False,
+                        na_values=[""])
+    check_renamed_fields(frame.columns, path, "column")
+    return frame

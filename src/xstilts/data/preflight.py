@@ -147,7 +147,7 @@ def _check_local(config: dict[str, Any], reads: list[Read], source: dict[str, An
 
 
 def _cache_key(config: dict[str, Any]) -> str:
-    keys = ("benchmark", "tasks", "targets", "intermediate", "alignment", "models", "seeds")
+    keys = ("benchmark", "tasks", "targets", "recipes", "alignment", "models", "seeds")
     return xcfg.canonical_json({k: config.get(k) for k in keys})
 
 

@@ -20,6 +20,8 @@ from xstilts.tasks.registry import RegistryError, TaskSpec, registry
 
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")  # always fullmatch ("$" accepts a final \n)
 NONE_RECIPE = "none"
+# Top-level keys renamed since older configs: old -> new (`check_renamed` names them).
+RENAMED_KEYS = {"intermediate": "recipes"}
 MODEL_INITS = ("path", "pretrain", "random")
 SOURCES = ("synthetic", "hub", "xtreme_dir")
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
@@ -97,6 +99,7 @@ def load_file(path: str | Path) -> dict:
         raise ConfigError(f"{path}: invalid YAML ({' '.join(str(err).split())})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping at the top level")
+    check_renamed(data, str(path))
     check_size(data, str(path))
     return data
 
@@ -165,7 +168,7 @@ def _check_name(name: Any, key: str) -> None:
 def recipes(config: dict) -> dict[str, dict]:
     """Intermediate recipes by name, `none` included, each with defaults filled in."""
     out: dict[str, dict] = {NONE_RECIPE: {"tasks": [], "mlm": False, "translated": False}}
-    for name, recipe in (config.get("intermediate") or {}).items():
+    for name, recipe in (config.get("recipes") or {}).items():
         out[name] = {
             "mlm": False,
             "translated": False,
@@ -267,8 +270,17 @@ def recipe_hparams(config: dict, recipe: str) -> dict:
     return merged
 
 
+def check_renamed(config: dict, where: str = "config") -> None:
+    """Refuse a top-level key that was renamed (`RENAMED_KEYS`), naming the new one."""
+    for old, new in RENAMED_KEYS.items():
+        if old in config:
+            raise ConfigError(f"{where}: key '{old}:' was renamed '{new}:' (the intermediate "
+                              f"recipes); rename it")
+
+
 def check(config: dict) -> None:
     """Raise ConfigError naming the key for anything the schema cannot catch."""
+    check_renamed(config)
     check_size(config)
     registry_ = tasks(config)
     source = config["benchmark"]["source"]
@@ -284,8 +296,8 @@ def check(config: dict) -> None:
     for i, seed in enumerate(config["seeds"]):
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
             raise ConfigError(f"seeds[{i}]: {seed!r} is not an integer in 0..{MAX_SEED}")
-    if NONE_RECIPE in (config.get("intermediate") or {}):
-        raise ConfigError(f"intermediate.{NONE_RECIPE}: '{NONE_RECIPE}' is the built-in "
+    if NONE_RECIPE in (config.get("recipes") or {}):
+        raise ConfigError(f"recipes.{NONE_RECIPE}: '{NONE_RECIPE}' is the built-in "
                           "no-intermediate-training baseline; choose another name")
     for i, target in enumerate(config["targets"]):
         key = f"targets[{i}]"
@@ -300,9 +312,9 @@ def check(config: dict) -> None:
             )
     all_recipes = recipes(config)
     for name, recipe in all_recipes.items():
-        _check_name(name, f"intermediate.{name}")
+        _check_name(name, f"recipes.{name}")
         for j, task in enumerate(recipe.get("tasks", [])):
-            key = f"intermediate.{name}.tasks[{j}]"
+            key = f"recipes.{name}.tasks[{j}]"
             if task not in registry_:
                 raise ConfigError(
                     f"{key}: unknown task {task!r}; known intermediate tasks: "
@@ -313,7 +325,7 @@ def check(config: dict) -> None:
             if task in recipe["tasks"][:j]:
                 raise ConfigError(f"{key}: {task!r} is listed twice")
         if name != NONE_RECIPE and not recipe.get("tasks"):
-            raise ConfigError(f"intermediate.{name}.tasks: a recipe needs at least one task")
+            raise ConfigError(f"recipes.{name}.tasks: a recipe needs at least one task")
     for model, entry in config["models"].items():
         _check_name(model, f"models.{model}")
         init = entry.get("init")
@@ -426,5 +438,5 @@ def _check_studies(config: dict, all_recipes: dict[str, dict]) -> None:
     for name, recipe in all_recipes.items():
         for task in recipe.get("languages") or {}:
             if task not in recipe.get("tasks", []):
-                raise ConfigError(f"intermediate.{name}.languages.{task}: {task!r} is not one "
+                raise ConfigError(f"recipes.{name}.languages.{task}: {task!r} is not one "
                                   f"of the recipe's tasks {recipe.get('tasks')}")

@@ -9,7 +9,19 @@ from typing import Any
 
 from xstilts.io.errors import DataError
 
-RUN_KEYS = ("model", "intermediate", "seed", "target")
+RUN_KEYS = ("model", "recipe", "seed", "target")
+# Result fields renamed since older runs, old -> new: a file or table that still has the old
+# name is refused by `check_renamed_fields` (never read as if the field were missing).
+RENAMED_FIELDS = {"intermediate": "recipe"}
+
+
+def check_renamed_fields(fields: Any, path: str | Path, what: str = "key") -> None:
+    """DataError naming the field when `fields` (a result's keys or a table's columns) has a
+    field's old name (`RENAMED_FIELDS`) and not its new one: a result of an older xstilts."""
+    for old, new in RENAMED_FIELDS.items():
+        if old in fields and new not in fields:
+            raise DataError(f"{path}: {what} '{old}' was renamed '{new}' (written by an older "
+                            f"xstilts); rerun the jobs that write it or rename the {what}")
 
 
 def read_json_object(path: str | Path, what: str) -> dict[str, Any]:
@@ -27,12 +39,13 @@ def read_json_object(path: str | Path, what: str) -> dict[str, Any]:
 
 def check_run_header(raw: dict[str, Any], path: str | Path, keys: tuple[str, ...],
                      metrics: tuple[str, ...]) -> None:
-    """A per-job result's `keys` are present, its ids (model, intermediate, target,
+    """A per-job result's `keys` are present, its ids (model, recipe, target,
     task_metric) non-empty strings, its seed an integer and its task metric known."""
+    check_renamed_fields(raw, path)
     missing = [k for k in keys if k not in raw]
     if missing:
         raise DataError(f"{path}: missing key(s) {missing}")
-    for key in ("model", "intermediate", "target", "task_metric"):
+    for key in ("model", "recipe", "target", "task_metric"):
         if not isinstance(raw[key], str) or not raw[key]:
             raise DataError(f"{path}: key '{key}' must be a non-empty string, got {raw[key]!r}")
     if not isinstance(raw["seed"], int) or isinstance(raw["seed"], bool):
@@ -42,7 +55,7 @@ def check_run_header(raw: dict[str, Any], path: str | Path, keys: tuple[str, ...
                         f"not one of {metrics}")
 
 
-RUN_KEY = ("model", "intermediate", "seed", "target")
+RUN_KEY = ("model", "recipe", "seed", "target")
 
 
 def run_rows(files: Sequence[Path], read_one: Callable[[Path], list[dict[str, Any]]],

@@ -5,7 +5,7 @@ spec (`specs.FairnessReportSpec`) = {
   "scores": tidy.csv (xstilts.analysis.scores),
   "out": output folder (replaced atomically once everything is computed),
   "languages": mini-XTREME's languages.csv, or null for real language codes (URIEL/langcodes),
-  "predictions_root": folder of `<model>/<intermediate>/seed<seed>/<target>/test-<lang>.<ext>`
+  "predictions_root": folder of `<model>/<recipe>/seed<seed>/<target>/test-<lang>.<ext>`
                       (results/predictions), optional: without it there are no CIs,
   "labels_root": folder of `<target>/test-<lang>.<ext>` (results/labels), with predictions_root,
   "bootstrap": replicates B (default 200; 0 = no CIs), "seed": 0, "level": 0.95,

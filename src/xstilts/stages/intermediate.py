@@ -90,14 +90,14 @@ def task_languages(spec: IntermediateSpec, name: str, recipe: dict,
             langs = [lang for lang in languages_of(task, source)
                      if _local_train_exists(task, source, lang)]
             if not langs:
-                raise DataError(f"intermediate.languages.{name}: all: no training file of "
+                raise DataError(f"recipe languages.{name}: all: no training file of "
                                 f"'{name}' under {source['path']}/hub/{name}/")
         else:
             langs = list(task.training_languages)
     elif isinstance(entry, list | tuple) and entry and all(isinstance(x, str) for x in entry):
         langs = list(dict.fromkeys(entry))
     else:
-        raise ValueError(f"intermediate.languages.{name}: expected 'all' or a non-empty list of "
+        raise ValueError(f"recipe languages.{name}: expected 'all' or a non-empty list of "
                          f"language codes, got {entry!r}")
     if recipe.get("translated"):
         langs += [lang for lang in languages if lang != "en" and lang not in langs]

@@ -18,7 +18,7 @@ from typing import Any
 
 from xstilts.data.languages import languages_of
 from xstilts.data.schema import DataError
-from xstilts.io.jsonio import read_json_object
+from xstilts.io.jsonio import check_renamed_fields, read_json_object
 from xstilts.io.provenance import format_metrics
 from xstilts.stages.common import log, setup, source_of, task_of, write_json
 from xstilts.stages.evaluate import predict_and_score
@@ -87,6 +87,7 @@ def read_manifest(path: str | Path, target: str, languages: list[str]) -> dict:
 def read_clean(path: str | Path, ids: dict, target: str) -> dict[str, dict[str, float]]:
     """The evaluate stage's per-language scores, checked against this job's ids and target."""
     raw = read_json_object(path, "clean scores")
+    check_renamed_fields(raw, path)
     for key, value in {**ids, "target": target}.items():
         if key in raw and raw[key] != value:
             raise DataError(f"{path}: key '{key}' is {raw[key]!r}, this job's is {value!r}")

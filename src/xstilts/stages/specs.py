@@ -14,7 +14,7 @@ One name per concept in every spec:
 - `upstream`: the config slices that produced `model_path` (provenance only);
 - `out`: the job's output path (a file or a folder); `scratch`: resumable training state;
   `predictions`: the predictions folder of one target;
-- `ids`: the job's grid coordinates written into its results (model, intermediate, seed).
+- `ids`: the job's grid coordinates written into its results (model, recipe, seed).
 
 `from_json` is the one place a spec is checked: a missing, unknown or mistyped key raises
 `ConfigError` naming the stage and the key.

@@ -32,7 +32,7 @@ def layer_plot(frame: pd.DataFrame, stem: Path, value: str = "value", baseline: 
     data = frame.dropna(subset=[value])
     if data.empty:
         raise ValueError(f"nothing to plot for {stem.name}")
-    keys = [c for c in ("model", "intermediate", "seed", "metric", "layer") if c in data.columns]
+    keys = [c for c in ("model", "recipe", "seed", "metric", "layer") if c in data.columns]
     data = data.groupby(keys, sort=True)[value].mean().reset_index()
     data = data.assign(label=row_labels(data).to_numpy())
     order = ordered_labels(data, baseline)
@@ -59,7 +59,7 @@ def layer_plot(frame: pd.DataFrame, stem: Path, value: str = "value", baseline: 
             ax.set_title(metric)
         if axes[-1].get_legend() is not None:
             sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.0, 1.0),
-                            title="intermediate", fontsize="small")
+                            title="recipe", fontsize="small")
         fig.suptitle(f"{title}\n(lines: mean; band: {seed_note(n_seeds, 'sd')})",
                      fontsize="medium")
         return save_figure(fig, stem)
@@ -91,6 +91,6 @@ def gain_plot(joined: pd.DataFrame, corr: pd.DataFrame, stem: Path, metric: str,
                      f"Spearman ρ = {fmt_num(total['spearman_rho'])} (n = {int(total['n'])})",
                      fontsize="medium")
         if ax.get_legend() is not None:
-            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), title="intermediate",
+            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), title="recipe",
                             fontsize="small")
         return save_figure(fig, stem)

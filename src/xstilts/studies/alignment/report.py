@@ -49,17 +49,17 @@ def make_alignment_outputs(frame: pd.DataFrame, out_dir: Path,
     written += layer_plot(frame[frame["condition"] == CLEAN], fig_dir / "alignment_by_layer",
                           baseline=baseline, title="Alignment of parallel pairs by layer "
                           "(mean over languages)")
-    has_base = baseline in set(frame["intermediate"]) and frame["intermediate"].nunique() > 1
+    has_base = baseline in set(frame["recipe"]) and frame["recipe"].nunique() > 1
     if not has_base:
         return written
     change = alignment_change(frame, baseline)
     clean_change = change[change["condition"] == CLEAN]
     per_lang = at_layer(clean_change, layer, value="change").pivot_table(
-        index=["model", "intermediate", "language"], columns="metric", values="change",
+        index=["model", "recipe", "language"], columns="metric", values="change",
         sort=True).reset_index()
     written += write_table(out_dir / "alignment_change",
                             per_lang, [c for c in per_lang.columns
-                                       if c not in ("model", "intermediate", "language")])
+                                       if c not in ("model", "recipe", "language")])
     written += layer_plot(clean_change, fig_dir / "alignment_change_by_layer", value="change",
                           baseline=baseline, zero_line=True,
                           title=f"Alignment change vs '{baseline}' by layer "

@@ -1,7 +1,7 @@
 """Alignment tables from the alignment stage's JSONs (one per model x recipe x seed;
 recipe "none" = the base model), optionally against transfer gains from the tidy scores table.
 
-- tidy alignment frame: model, intermediate, seed, language, layer, metric, condition, value
+- tidy alignment frame: model, recipe, seed, language, layer, metric, condition, value
   ("clean" or "<op>-<severity>");
 - alignment by layer per recipe (mean over languages and seeds), clean and perturbed;
 - stability: perturbed minus clean at one layer;
@@ -31,8 +31,9 @@ from xstilts.analysis.scores import SCORE
 from xstilts.analysis.tables import fmt_num, to_markdown
 from xstilts.io.atomic import write_atomic
 from xstilts.io.errors import DataError
+from xstilts.io.jsonio import check_renamed_fields
 
-ALIGN_COLUMNS = ["model", "intermediate", "seed", "language", "layer", "metric", "condition",
+ALIGN_COLUMNS = ["model", "recipe", "seed", "language", "layer", "metric", "condition",
                  "value"]
 CLEAN = "clean"
 METRIC_LABELS = {"acc": "accuracy@1 (%)", "acc_centered": "accuracy@1, centred (%)",
@@ -50,13 +51,14 @@ def _read_one(path: Path) -> tuple[list[dict[str, Any]], int]:
         raise DataError(f"{path}: cannot read alignment JSON: {err}") from err
     if not isinstance(raw, dict):
         raise DataError(f"{path}: expected a JSON object")
-    missing = [k for k in ("model", "intermediate", "seed", "layers", "languages") if k not in raw]
+    check_renamed_fields(raw, path)
+    missing = [k for k in ("model", "recipe", "seed", "layers", "languages") if k not in raw]
     if missing:
         raise DataError(f"{path}: missing key(s) {missing}")
     n_layers = raw["layers"]
     if not isinstance(n_layers, int) or n_layers < 1:
         raise DataError(f"{path}: key 'layers' must be a positive integer, got {n_layers!r}")
-    head = {"model": str(raw["model"]), "intermediate": str(raw["intermediate"]),
+    head = {"model": str(raw["model"]), "recipe": str(raw["recipe"]),
             "seed": int(raw["seed"])}
     rows: list[dict[str, Any]] = []
     if not isinstance(raw["languages"], dict) or not raw["languages"]:
@@ -91,7 +93,7 @@ def read_alignment(paths: Sequence[Path]) -> pd.DataFrame:
     layers: dict[str, int] = {}
     for path in paths:
         one, n_layers = _read_one(Path(path))
-        key = (one[0]["model"], one[0]["intermediate"], one[0]["seed"])
+        key = (one[0]["model"], one[0]["recipe"], one[0]["seed"])
         if key in seen:
             raise DataError(f"{path}: duplicate run {key} (also in {seen[key]})")
         if layers.setdefault(key[0], n_layers) != n_layers:
@@ -140,24 +142,24 @@ def describe_layer(layer: Layer) -> str:
 
 
 def layer_means(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sd over languages x seeds: model, intermediate, condition, metric, layer, mean,
+    """Mean and sd over languages x seeds: model, recipe, condition, metric, layer, mean,
     sd, n."""
-    keys = ["model", "intermediate", "condition", "metric", "layer"]
+    keys = ["model", "recipe", "condition", "metric", "layer"]
     stats = frame.groupby(keys, sort=True)["value"].agg(["mean", "std", "count"]).reset_index()
     return stats.rename(columns={"std": "sd", "count": "n"})
 
 
 def alignment_change(frame: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
     """Recipe minus baseline (each averaged over seeds) per model, language, layer, metric and
-    condition: columns model, intermediate, language, layer, metric, condition, change."""
-    keys = ["model", "intermediate", "language", "layer", "metric", "condition"]
-    if baseline not in set(frame["intermediate"]):
+    condition: columns model, recipe, language, layer, metric, condition, change."""
+    keys = ["model", "recipe", "language", "layer", "metric", "condition"]
+    if baseline not in set(frame["recipe"]):
         raise ValueError(f"baseline '{baseline}' not among the alignment runs "
-                         f"{sorted(set(frame['intermediate']))}")
+                         f"{sorted(set(frame['recipe']))}")
     means = frame.groupby(keys, sort=True)["value"].mean().reset_index()
-    base = means[means["intermediate"] == baseline].drop(columns="intermediate")
-    other = means[means["intermediate"] != baseline]
-    merged = other.merge(base, on=[k for k in keys if k != "intermediate"],
+    base = means[means["recipe"] == baseline].drop(columns="recipe")
+    other = means[means["recipe"] != baseline]
+    merged = other.merge(base, on=[k for k in keys if k != "recipe"],
                          suffixes=("", "_base"))
     merged["change"] = merged["value"] - merged["value_base"]
     return merged[[*keys, "change"]].reset_index(drop=True)
@@ -165,18 +167,18 @@ def alignment_change(frame: pd.DataFrame, baseline: str = "none") -> pd.DataFram
 
 def stability_table(frame: pd.DataFrame, layer: Layer = "retrieval") -> pd.DataFrame:
     """Perturbed vs clean at `layer`, mean over languages (with both) and seeds: model,
-    intermediate, metric, condition, clean, perturbed, delta."""
+    recipe, metric, condition, clean, perturbed, delta."""
     one = at_layer(frame, layer)
-    keys = ["model", "intermediate", "seed", "language", "metric"]
+    keys = ["model", "recipe", "seed", "language", "metric"]
     clean = one[one["condition"] == CLEAN].drop(columns="condition")
     noisy = one[one["condition"] != CLEAN]
-    cols = ["model", "intermediate", "metric", "condition", "clean", "perturbed", "delta"]
+    cols = ["model", "recipe", "metric", "condition", "clean", "perturbed", "delta"]
     if noisy.empty:
         return pd.DataFrame(columns=cols)
     both = noisy.merge(clean, on=keys, suffixes=("", "_clean"))
     both = both.rename(columns={"value": "perturbed", "value_clean": "clean"})
     both["delta"] = both["perturbed"] - both["clean"]
-    out = both.groupby(["model", "intermediate", "metric", "condition"], sort=True)[
+    out = both.groupby(["model", "recipe", "metric", "condition"], sort=True)[
         ["clean", "perturbed", "delta"]].mean().reset_index()
     return out[cols]
 
@@ -185,21 +187,21 @@ def transfer_gain(scores: pd.DataFrame, baseline: str = "none",
                   targets: Sequence[str] | None = None) -> pd.DataFrame:
     """Per model, recipe and language: mean task score over seeds and over the targets (default:
     the non-retrieval ones, which are fine-tuned) that both the recipe and `baseline` have, minus
-    the baseline's. Columns model, intermediate, language, score, baseline_score, gain,
+    the baseline's. Columns model, recipe, language, score, baseline_score, gain,
     n_targets."""
     sub = scores[scores["metric"] == SCORE]
     if targets is None:
         targets = [t for t in sorted(set(sub["target"])) if not _is_retrieval(t)]
     sub = sub[sub["target"].isin(targets)]
-    per = sub.groupby(["model", "intermediate", "target", "language"], sort=True)[
+    per = sub.groupby(["model", "recipe", "target", "language"], sort=True)[
         "value"].mean().reset_index()
-    base = per[per["intermediate"] == baseline].drop(columns="intermediate")
-    other = per[per["intermediate"] != baseline]
+    base = per[per["recipe"] == baseline].drop(columns="recipe")
+    other = per[per["recipe"] != baseline]
     both = other.merge(base, on=["model", "target", "language"], suffixes=("", "_base"))
-    cols = ["model", "intermediate", "language", "score", "baseline_score", "gain", "n_targets"]
+    cols = ["model", "recipe", "language", "score", "baseline_score", "gain", "n_targets"]
     if both.empty:
         return pd.DataFrame(columns=cols)
-    out = both.groupby(["model", "intermediate", "language"], sort=True).agg(
+    out = both.groupby(["model", "recipe", "language"], sort=True).agg(
         score=("value", "mean"), baseline_score=("value_base", "mean"),
         n_targets=("target", "nunique")).reset_index()
     out["gain"] = out["score"] - out["baseline_score"]
@@ -219,14 +221,14 @@ def change_vs_gain(frame: pd.DataFrame, scores: pd.DataFrame, metric: str = "acc
                    layer: Layer = "retrieval", condition: str = CLEAN, baseline: str = "none",
                    targets: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per model x recipe x language: alignment change of `metric` (`condition`, at
-    `layer`) and the transfer gain. Columns model, intermediate, language, change, gain."""
+    `layer`) and the transfer gain. Columns model, recipe, language, change, gain."""
     change = alignment_change(frame[(frame["metric"] == metric)
                                     & (frame["condition"] == condition)], baseline)
     change = at_layer(change, layer, value="change")
     gain = transfer_gain(scores, baseline, targets)
-    joined = change.merge(gain, on=["model", "intermediate", "language"])
+    joined = change.merge(gain, on=["model", "recipe", "language"])
     joined = joined.dropna(subset=["change", "gain"])
-    return joined[["model", "intermediate", "language", "change", "gain"]].reset_index(drop=True)
+    return joined[["model", "recipe", "language", "change", "gain"]].reset_index(drop=True)
 
 
 def correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
@@ -269,7 +271,7 @@ def write_table(stem: Path, table: pd.DataFrame, numeric: Sequence[str],
 
 
 def by_layer_wide(means: pd.DataFrame) -> pd.DataFrame:
-    wide = means.pivot_table(index=["model", "intermediate", "condition", "metric"],
+    wide = means.pivot_table(index=["model", "recipe", "condition", "metric"],
                              columns="layer", values="mean", sort=True)
     wide.columns = [f"L{c}" for c in wide.columns]
     return wide.reset_index()

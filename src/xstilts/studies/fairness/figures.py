@@ -22,7 +22,7 @@ from xstilts.analysis.figures import (
 from xstilts.analysis.scores import AVG
 from xstilts.analysis.tables import fmt_num
 
-COLUMNS = ("model", "intermediate", "target", "family", "n", "delta", "lo", "hi")
+COLUMNS = ("model", "recipe", "target", "family", "n", "delta", "lo", "hi")
 
 
 def _select(improvement: pd.DataFrame, target: str,
@@ -32,12 +32,12 @@ def _select(improvement: pd.DataFrame, target: str,
         raise ValueError(f"family improvement table lacks column(s) {missing}")
     sub = improvement[improvement["target"] == target]
     if recipes is not None:
-        sub = sub[sub["intermediate"].isin(recipes)]
+        sub = sub[sub["recipe"].isin(recipes)]
     if sub.empty:
         raise ValueError(f"no family improvements for target '{target}' (recipes {recipes})")
     several = sub["model"].nunique() > 1
-    label = (sub["model"].astype(str) + " / " + sub["intermediate"].astype(str) if several
-             else sub["intermediate"].astype(str))
+    label = (sub["model"].astype(str) + " / " + sub["recipe"].astype(str) if several
+             else sub["recipe"].astype(str))
     sizes = sub.groupby("family")["n"].max()
     fam_label = sub["family"].map(lambda f: f"{f} (n={sizes[f]})")
     return sub.assign(label=label.to_numpy(), fam_label=fam_label.to_numpy())
@@ -79,7 +79,7 @@ def family_improvement_bars(improvement: pd.DataFrame, stem: Path, target: str =
         ax.set_ylabel(f"improvement over '{baseline}' (points)")
         ax.set_title(f"{target}: improvement by language family\n(error bars: bootstrap CI over "
                      "test examples, where computed)", fontsize="medium")
-        ax.legend(title="intermediate", fontsize="small", loc="upper left",
+        ax.legend(title="recipe", fontsize="small", loc="upper left",
                   bbox_to_anchor=(1.0, 1.0))
         return save_figure(fig, stem)
 
@@ -105,7 +105,7 @@ def family_improvement_heatmap(improvement: pd.DataFrame, stem: Path, target: st
         ax = fig.add_subplot()
         vmax = diverging_heatmap(ax, delta.astype(float), annot, "improvement (points)")
         ax.set_xlabel("language family")
-        ax.set_ylabel("intermediate task")
+        ax.set_ylabel("intermediate recipe")
         ax.set_title(f"{target}: improvement by family (* bootstrap CI excludes 0)\n"
                      f"colour scale capped at ±{fmt_num(vmax, 1)}; cells show the values",
                      fontsize="medium")

@@ -359,16 +359,16 @@ class LangScores:
     n_seeds: int
 
 
-Key = tuple[str, str, str]  # model, intermediate, target
+Key = tuple[str, str, str]  # model, recipe, target
 
 
 def point_scores(tidy: pd.DataFrame) -> dict[Key, LangScores]:
-    """Mean over seeds of each language's task score, per (model, intermediate, target)."""
+    """Mean over seeds of each language's task score, per (model, recipe, target)."""
     sub = tidy[tidy["metric"] == SCORE]
     if sub.empty:
         raise DataError(f"scores table has no '{SCORE}' rows")
     out: dict[Key, LangScores] = {}
-    for (model, recipe, target), grp in sub.groupby(["model", "intermediate", "target"]):
+    for (model, recipe, target), grp in sub.groupby(["model", "recipe", "target"]):
         means = grp.groupby("language")["value"].mean().sort_index()
         out[(str(model), str(recipe), str(target))] = LangScores(
             [str(x) for x in means.index], means.to_numpy(dtype="float64"), None,
@@ -379,12 +379,12 @@ def point_scores(tidy: pd.DataFrame) -> dict[Key, LangScores]:
 def attach_replicates(scores: dict[Key, LangScores], tidy: pd.DataFrame,
                       run_dir: Any, labels_root: Path, tasks: Mapping[str, TaskSpec],
                       n_boot: int, seed: int, metric_language: Any = None) -> None:
-    """Fill `reps` from the predictions: `run_dir(model, intermediate, seed)` is the folder
+    """Fill `reps` from the predictions: `run_dir(model, recipe, seed)` is the folder
     holding `<target>/test-<lang>.<ext>`; labels are `<labels_root>/<target>/test-<lang>...`.
     The replicate of a language is the mean over seeds of its per-seed replicate scores."""
     sub = tidy[tidy["metric"] == SCORE]
-    seeds = sub.groupby(["model", "intermediate", "target"])["seed"].unique()
-    recorded = sub.set_index(["model", "intermediate", "seed", "target", "language"])["value"]
+    seeds = sub.groupby(["model", "recipe", "target"])["seed"].unique()
+    recorded = sub.set_index(["model", "recipe", "seed", "target", "language"])["value"]
     for key, ls in scores.items():
         if key[2] not in tasks:
             log.warning("no task spec for target '%s': no confidence intervals", key[2])

@@ -48,7 +48,7 @@ def make_report(scores_path: str | Path, out: str | Path, languages: str | Path 
     if not scores_path.is_file():
         raise DataError(f"{scores_path}: scores table not found")
     tidy = read_tidy(scores_path)
-    missing = [c for c in ("model", "intermediate", "seed", "target", "language", "metric",
+    missing = [c for c in ("model", "recipe", "seed", "target", "language", "metric",
                            "value") if c not in tidy.columns]
     if missing:
         raise DataError(f"{scores_path}: missing column(s) {missing}")

@@ -42,7 +42,7 @@ def _order(keys: Iterable[Key], baseline: str) -> list[Key]:
 
 def summary_table(scores: Mapping[Key, LangScores], meta: pd.DataFrame, baseline: str = "none",
                   include_english: bool = False, level: float = LEVEL) -> pd.DataFrame:
-    """One row per (model, intermediate, target): NUMERIC metrics with `<m>_lo`/`<m>_hi` CIs,
+    """One row per (model, recipe, target): NUMERIC metrics with `<m>_lo`/`<m>_hi` CIs,
     the worst language and family (with its size) and the numbers of languages and seeds."""
     rows = []
     for key in _order(scores, baseline):
@@ -51,7 +51,7 @@ def summary_table(scores: Mapping[Key, LangScores], meta: pd.DataFrame, baseline
                                  include_english)
         reps = (summary_values(ls.reps, ls.langs, meta, include_english)
                 if ls.reps is not None else {})
-        row: dict[str, Any] = {"model": key[0], "intermediate": key[1], "target": key[2],
+        row: dict[str, Any] = {"model": key[0], "recipe": key[1], "target": key[2],
                                "n_languages": point["n_languages"], "n_seeds": ls.n_seeds,
                                "worst_language": point["worst_language"],
                                "worst_family": point["worst_family"],
@@ -78,16 +78,16 @@ def _family_values(ls: LangScores, meta: pd.DataFrame, include_english: bool
 
 def family_table(scores: Mapping[Key, LangScores], meta: pd.DataFrame, baseline: str = "none",
                  include_english: bool = False, level: float = LEVEL) -> pd.DataFrame:
-    """Family means: model, intermediate, target, family, n, languages, mean, lo, hi."""
+    """Family means: model, recipe, target, family, n, languages, mean, lo, hi."""
     rows = []
     for key in _order(scores, baseline):
         for fam, (mean, reps, n, langs) in _family_values(scores[key], meta,
                                                            include_english).items():
             lo, hi = percentile_ci(reps, level) if reps is not None else (math.nan, math.nan)
-            rows.append({"model": key[0], "intermediate": key[1], "target": key[2],
+            rows.append({"model": key[0], "recipe": key[1], "target": key[2],
                          "family": fam, "n": n, "languages": " ".join(langs),
                          "mean": mean, "lo": lo, "hi": hi})
-    return pd.DataFrame(rows, columns=["model", "intermediate", "target", "family", "n",
+    return pd.DataFrame(rows, columns=["model", "recipe", "target", "family", "n",
                                        "languages", "mean", "lo", "hi"])
 
 
@@ -95,8 +95,8 @@ def family_improvement_table(scores: Mapping[Key, LangScores], meta: pd.DataFram
                              baseline: str = "none", include_english: bool = False,
                              level: float = LEVEL) -> pd.DataFrame:
     """Recipe minus `baseline` per family (over the languages both have), with a paired
-    bootstrap CI: model, intermediate, target, family, n, delta, lo, hi."""
-    cols = ["model", "intermediate", "target", "family", "n", "delta", "lo", "hi"]
+    bootstrap CI: model, recipe, target, family, n, delta, lo, hi."""
+    cols = ["model", "recipe", "target", "family", "n", "delta", "lo", "hi"]
     rows = []
     for key in _order(scores, baseline):
         base_key = (key[0], baseline, key[2])
@@ -150,7 +150,7 @@ def display_summary(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     out = pd.DataFrame()
     if table["model"].nunique() > 1:
         out["model"] = table["model"]
-    out["intermediate"] = table["intermediate"]
+    out["recipe"] = table["recipe"]
     out["target"] = table["target"]
     out["langs"] = table["n_languages"].astype(str)
     for m in NUMERIC:
@@ -175,9 +175,9 @@ def _pivot_display(table: pd.DataFrame, value: str, signed: bool) -> dict[str, p
         sizes = sub.groupby("family")["n"].max()
         fam_cols = {f: f"{f} (n={sizes[f]})" for f in sorted(sizes.index)}
         rows = []
-        for (model, recipe), grp in sub.groupby(["model", "intermediate"], sort=False):
+        for (model, recipe), grp in sub.groupby(["model", "recipe"], sort=False):
             row = {"model": model} if several else {}
-            row["intermediate"] = recipe
+            row["recipe"] = recipe
             for fam, col in fam_cols.items():
                 hit = grp[grp["family"] == fam]
                 if hit.empty:
@@ -196,7 +196,7 @@ def _write_sections(stem: Path, table: pd.DataFrame, sections: Mapping[str, pd.D
     md = [f"{caption}\n"]
     tex = []
     for target, disp in sections.items():
-        numeric = [c for c in disp.columns if c not in ("model", "intermediate")]
+        numeric = [c for c in disp.columns if c not in ("model", "recipe")]
         md.append(f"\n## {target}\n\n{to_markdown(disp, numeric)}")
         tex.append(to_latex(disp, numeric, f"{caption} Target: {target}.",
                             f"tab:{stem.name}_{target}"))

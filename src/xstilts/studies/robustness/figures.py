@@ -38,14 +38,14 @@ log = logging.getLogger(__name__)
 
 
 def severity_curves(frame: pd.DataFrame, recipes: Sequence[str] | None = None) -> pd.DataFrame:
-    """Points of the curves: model, intermediate, op, severity (0 = clean), mean, sd, n_seeds.
+    """Points of the curves: model, recipe, op, severity (0 = clean), mean, sd, n_seeds.
 
     The clean point of an op is, per run, the mean over its severities of the clean average
     (the same number when every severity covers the same languages and targets); that of "all"
     is the mean of the ops' clean points (ops that every run has)."""
     avg = run_averages(frame)
     if recipes is not None:
-        avg = avg[avg["intermediate"].isin(recipes)]
+        avg = avg[avg["recipe"].isin(recipes)]
     if avg.empty:
         raise ValueError(f"no robustness scores to plot (recipes {recipes})")
     ops = avg[avg["op"] != ALL_OPS]
@@ -57,7 +57,7 @@ def severity_curves(frame: pd.DataFrame, recipes: Sequence[str] | None = None) -
              .rename(columns={"clean": "perturbed"}).assign(severity=0.0))
     clean = clean[clean["op"].isin(set(avg["op"]))]
     runs = pd.concat([clean, avg[[*RUN, "op", "severity", "perturbed"]]], ignore_index=True)
-    keys = ["model", "intermediate", "op", "severity"]
+    keys = ["model", "recipe", "op", "severity"]
     out = runs.groupby(keys)["perturbed"].agg(["mean", "std", "count"]).reset_index()
     return out.rename(columns={"std": "sd", "count": "n_seeds"})
 
@@ -100,7 +100,7 @@ def severity_plot(frame: pd.DataFrame, stem: Path, ops: Sequence[str] | None = N
         for ax in axes[len(ops):]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, title="intermediate", fontsize="small", loc="outside right")
+        fig.legend(handles, labels, title="recipe", fontsize="small", loc="outside right")
         sep = " " if ncols > 1 else "\n"
         fig.suptitle(f"Score under perturbation{sep}(non-English languages; "
                      f"{seed_note(curves['n_seeds'])})")
@@ -115,7 +115,7 @@ def make_robustness_figures(frame: pd.DataFrame, out_dir: Path,
     out_dir = Path(out_dir)
     avg = run_averages(frame)
     if recipes is not None:
-        avg = avg[avg["intermediate"].isin(recipes)]
+        avg = avg[avg["recipe"].isin(recipes)]
     if avg.empty:
         log.warning("no non-English perturbed scores: no robustness figures")
         return []

@@ -1,11 +1,11 @@
 """Robustness tables from the robustness stage's JSON files (xstilts.stages.robustness).
 
-Tidy frame (`collect`): one row per (model, intermediate, seed, target, language, op, severity,
+Tidy frame (`collect`): one row per (model, recipe, seed, target, language, op, severity,
 metric) with the perturbed `value`, the `clean` value of the same metric and language and
 `drop = clean - value`; metric "score" is the language's task score (xstilts.metrics'
 rule: mean(EM, F1) for QA, else F1 if present, else accuracy).
 
-Averages (`run_averages`), per run (model, intermediate, seed) and (op, severity):
+Averages (`run_averages`), per run (model, recipe, seed) and (op, severity):
 1. per target: the mean over the set's non-English languages of the perturbed task score and of
    the clean task score of the same languages (so clean and perturbed cover the same languages);
 2. the mean of those over the targets that every run has for this (op, severity);
@@ -40,10 +40,10 @@ from xstilts.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["model", "intermediate", "seed", "target", "language", "op", "severity", "metric",
+COLUMNS = ["model", "recipe", "seed", "target", "language", "op", "severity", "metric",
            "value", "clean", "drop"]
-RUN = ["model", "intermediate", "seed"]
-KEYS = ("model", "intermediate", "seed", "target", "task_metric", "clean", "sets")
+RUN = ["model", "recipe", "seed"]
+KEYS = ("model", "recipe", "seed", "target", "task_metric", "clean", "sets")
 SCORE = "score"
 ALL_OPS = "all"
 ENGLISH = "en"
@@ -87,7 +87,7 @@ def read_one(path: Path) -> list[dict[str, Any]]:
              for lang, v in raw["clean"].items()}
     if not isinstance(raw["sets"], list):
         raise DataError(f"{path}: key 'sets' must be a list")
-    head = {k: raw[k] for k in ("model", "intermediate", "seed", "target")}
+    head = {k: raw[k] for k in ("model", "recipe", "seed", "target")}
     rows: list[dict[str, Any]] = []
     for i, entry in enumerate(raw["sets"]):
         at = f"{path}: sets[{i}]"
@@ -125,7 +125,7 @@ def collect(files: Sequence[Path]) -> pd.DataFrame:
 
 
 def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    keys = ["model", "intermediate", "seed", "target", "language", "op", "severity", "metric"]
+    keys = ["model", "recipe", "seed", "target", "language", "op", "severity", "metric"]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)[COLUMNS]
 
 
@@ -146,7 +146,7 @@ def op_order(ops: Sequence[str]) -> list[str]:
 def run_averages(frame: pd.DataFrame, over_ops: bool = True) -> pd.DataFrame:
     """Per run and (op, severity): clean, perturbed and drop averages (see the module doc).
 
-    Columns: model, intermediate, seed, op, severity, clean, perturbed, drop, targets.
+    Columns: model, recipe, seed, op, severity, clean, perturbed, drop, targets.
     """
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
@@ -187,8 +187,8 @@ def _rows(avg: pd.DataFrame, baseline: str) -> list[tuple[str, str, str, float]]
     out = []
     for model in sorted(set(avg["model"])):
         mine = avg[avg["model"] == model]
-        for recipe in recipe_order(set(mine["intermediate"]), baseline):
-            r = mine[mine["intermediate"] == recipe]
+        for recipe in recipe_order(set(mine["recipe"]), baseline):
+            r = mine[mine["recipe"] == recipe]
             for op in op_order(set(r["op"])):
                 for sev in sorted(set(r.loc[r["op"] == op, "severity"])):
                     out.append((model, recipe, op, sev))
@@ -198,11 +198,11 @@ def _rows(avg: pd.DataFrame, baseline: str) -> list[tuple[str, str, str, float]]
 def robustness_table(frame: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
     """Per model x recipe x op x severity: clean, perturbed and drop, mean and sd over seeds.
 
-    Columns: model, intermediate, op, severity, n_seeds, clean, clean_sd, perturbed,
+    Columns: model, recipe, op, severity, n_seeds, clean, clean_sd, perturbed,
     perturbed_sd, drop, drop_sd, avg_over.
     """
     avg = run_averages(frame)
-    keys = ["model", "intermediate", "op", "severity"]
+    keys = ["model", "recipe", "op", "severity"]
     stats = avg.groupby(keys)[["clean", "perturbed", "drop"]].agg(["mean", "std"])
     seeds = avg.groupby(keys)["seed"].nunique()
     over = avg.groupby(keys)["targets"].first()
@@ -255,7 +255,7 @@ def adversarial_table(frame: pd.DataFrame, pairs: Mapping[str, str]) -> pd.DataF
     avg = run_averages(frame)
     cols = ["model", "adversarial", "clean_recipe", "op", "severity", "n_pairs"]
     cols += [f"d_{c}{s}" for c in ("clean", "perturbed", "drop") for s in ("", "_sd")]
-    by = {k: g.set_index("seed") for k, g in avg.groupby(["model", "intermediate", "op",
+    by = {k: g.set_index("seed") for k, g in avg.groupby(["model", "recipe", "op",
                                                           "severity"])}
     rows = []
     for model, adv, op, sev in _rows(avg, "none"):
@@ -289,7 +289,7 @@ def _labels(table: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def display_robustness(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    out = _labels(table, ["model", "intermediate", "op", "severity"])
+    out = _labels(table, ["model", "recipe", "op", "severity"])
     out["seeds"] = table["n_seeds"].astype(int).astype(str).to_numpy()
     for col in ("clean", "perturbed", "drop"):
         out[col] = [fmt_mean_sd(m, s) for m, s in zip(table[col], table[f"{col}_sd"],
