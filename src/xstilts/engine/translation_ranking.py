@@ -10,6 +10,10 @@ other translations in the batch. This module runs that objective after MLM on th
 benchmark's parallel pairs (never its retrieval test sentences): mean-pooled `hidden_states`
 of the layer retrieval uses (`engine.retrieval`: every non-pad token, specials included),
 cosine similarity / `temperature`, symmetric in-batch softmax cross-entropy (both directions).
+With `batching: similar` the in-batch negatives are hard (pairs of one language sharing their
+rarest English words, so names alone no longer identify a translation; LaBSE mines hard
+negatives for the same reason); `word_alignment` adds a within-pair word-alignment loss on the
+corpus's word alignments (Cao et al. 2020). docs/models.md has what each gave.
 Deterministic for a seed on one thread; not resumable (it is a short phase).
 """
 
