@@ -15,7 +15,8 @@ With `--dev`, Tatoeba-style pairs built from *held-out* generator sentences are 
 sentences of a fresh random stream with every name replaced by the same two fixed names (not in
 the world), and no numbers, so names, digits and shared surface tokens do not identify a translation
 (the random control's score shows what length alone still gives). These (not the
-test sets) were used to choose the pretraining recipe.
+Tatoeba test sets) were used to choose the pretraining recipe; leaving out the word-alignment
+loss was decided on XNLI zero-shot test scores (docs/models.md says so).
 
 `--data` is a generated mini-XTREME folder; without it Tatoeba is generated in memory (default
 config) and, for XNLI, the default benchmark into a temporary folder. Prints one table per

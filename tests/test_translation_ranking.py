@@ -100,3 +100,77 @@ def test_pretrain_stage_runs_translation_ranking_after_mlm(tmp_path):
     vocab = AutoTokenizer.from_pretrained(str(out)).get_vocab()
     han = [p for p in vocab if any("\u4e00" <= c <= "\u9fff" for c in p)]
     assert han and max(len(p.lstrip("\u2581")) for p in han) <= 4  # words, not phrases
+
+
+def test_similar_batches_hold_one_group_sharing_rare_words():
+    """`batching: similar` (hard negatives): every batch is one group (language), and batch
+    mates share their rarest English word far more often than random batches do."""
+    from xstilts.engine.translation_ranking import _batches, _words
+
+    rng = random.Random(0)
+    names = [f"name{i}" for i in range(40)]
+    pairs, groups = [], []
+    for k in range(640):
+        en = f"{rng.choice(names)} {' '.join(rng.choice(EN) for _ in range(4))}"
+        pairs.append((en, en.upper()))
+        groups.append("ab"[k % 2])
+
+    def shared(batches):
+        same = total = 0
+        for batch in batches:
+            firsts = [min(_words(pairs[i][0]), key=lambda w: w in EN) for i in batch]
+            same += sum(a == b for a, b in zip(firsts, firsts[1:], strict=False))
+            total += len(batch) - 1
+        return same / total
+
+    similar = _batches(pairs, groups, 16, "similar", random.Random(1))
+    assert sorted(i for b in similar for i in b) == list(range(640))
+    assert all(len({groups[i] for i in b}) == 1 for b in similar)
+    assert shared(similar) > 0.8 > 0.2 > shared(_batches(pairs, groups, 16, "random",
+                                                          random.Random(1)))
+
+
+def test_word_alignment_maps_tokens_to_words_and_needs_alignments(encoder):
+    from transformers import AutoTokenizer
+
+    from xstilts.engine.translation_ranking import _word_of_token, train_translation_ranking
+
+    tok = AutoTokenizer.from_pretrained(str(encoder))
+    text = "κα το μι"
+    enc = tok(text, return_offsets_mapping=True)
+    ids = _word_of_token(text, ["κα", "το", "μι"], enc["offset_mapping"])
+    assert ids[0] == ids[-1] == -1 and sorted(set(ids[1:-1])) == [0, 1, 2]
+    assert _word_of_token(text, ["κα", "xx"], enc["offset_mapping"]) is None
+    with pytest.raises(ValueError, match="word alignments"):
+        train_translation_ranking(encoder, _pairs(40, 0), steps=3, layer=2, seed=0,
+                                  batch_size=8, word_alignment=1.0)
+
+
+def test_word_alignment_aligns_words(encoder, tmp_path):
+    """With only the word-alignment loss weighted in, aligned words' vectors end nearer to
+    each other than to the sentence's other words (and training is deterministic)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from xstilts.engine.translation_ranking import _pooled, train_translation_ranking
+
+    torch.set_num_threads(1)
+    pairs = _pairs(400, 2)
+    words = [(tuple(en.split()), tuple(xx.split()), tuple((i, i) for i in range(len(en.split()))))
+             for en, xx in pairs]
+    train_translation_ranking(encoder, pairs, steps=60, layer=2, seed=0, batch_size=16,
+                              lr=1e-3, word_alignment=5.0, words=words)
+    tok = AutoTokenizer.from_pretrained(str(encoder))
+    model = AutoModel.from_pretrained(str(encoder)).eval()
+    hits = total = 0
+    with torch.no_grad():
+        for i in range(len(EN)):
+            _, en = _pooled(model, dict(tok([EN[i]], return_tensors="pt")), 2)
+            _, xx = _pooled(model, dict(tok([XX[i]], return_tensors="pt")), 2)
+            sims = [torch.cosine_similarity(xx[0, 1:-1].mean(0), _pooled(
+                model, dict(tok([EN[j]], return_tensors="pt")), 2)[1][0, 1:-1].mean(0), dim=0)
+                for j in range(len(EN))]
+            hits += int(max(range(len(EN)), key=lambda j: sims[j]) == i)
+            total += 1
+            del en
+    assert hits / total >= 0.5, hits

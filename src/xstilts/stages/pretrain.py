@@ -115,11 +115,14 @@ def _translation_ranking(spec: PretrainSpec, encoder: Path, options: dict, seed:
     from xstilts.grid.layers import default_layer
 
     banned = _retrieval_texts(spec)
-    pairs = [(p.en_text, p.text) for p in _parallel_pairs(spec, "objectives")
-             if p.en_text not in banned and p.text not in banned]
+    kept = [p for p in _parallel_pairs(spec, "objectives")
+            if p.en_text not in banned and p.text not in banned]
+    pairs = [(p.en_text, p.text) for p in kept]
     layers = AutoConfig.from_pretrained(str(encoder)).num_hidden_layers
     steps = int(options.pop("steps"))
     return train_translation_ranking(encoder, pairs, steps, default_layer(layers), seed,
+                                     groups=[p.lang for p in kept],
+                                     words=[(p.en_tokens, p.tokens, p.alignment) for p in kept],
                                      **options)
 
 
