@@ -7,16 +7,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from xstilts.grid.config import ConfigError
-from xstilts.stages.specs import StageSpec
+from xstilts.stages.specs import CheckpointSpec, StageSpec
 
 
-@dataclass(frozen=True)
-class AlignmentSpec(StageSpec):
+@dataclass(frozen=True, kw_only=True)
+class AlignmentSpec(CheckpointSpec):
     """Per-layer alignment of the encoder `model_path` (see `studies.alignment.stage`)."""
 
     stage: ClassVar[str] = "alignment"
-    model_path: str
-    benchmark: dict
     out: str
     ids: dict = field(default_factory=dict)
     seed: int = 0
@@ -28,8 +26,6 @@ class AlignmentSpec(StageSpec):
     tokenizer: str | None = None
     device: str | None = None
     precision: str | None = None
-    upstream: dict = field(default_factory=dict)
-    tasks: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
