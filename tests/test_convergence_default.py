@@ -23,6 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text("utf-8"))
 MODEL = next(m for m, e in CONFIG["models"].items() if e["init"] == "path")
 DEV = 100
+# targets documented as not learned at mini-XTREME's size (docs/mini-xtreme.md): strict xfail,
+# so that the documentation must change when one starts to learn
+NOT_LEARNED = {"pawsx": "PAWS-X is not learned by the shipped tiny model at 1,800 training "
+                        "examples (docs/mini-xtreme.md)"}
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("XSTILTS_CONVERGENCE_TESTS") != "1",
@@ -57,8 +61,11 @@ def source(tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("phase", "name"), default_tasks(),
-                         ids=[t for _, t in default_tasks()])
+@pytest.mark.parametrize(("phase", "name"), [
+    pytest.param(phase, name, id=name, marks=[pytest.mark.xfail(strict=True,
+                                                                reason=NOT_LEARNED[name])]
+                 if phase == "target" and name in NOT_LEARNED else [])
+    for phase, name in default_tasks()])
 def test_default_schedule_learns_beyond_chance(phase, name, source, tmp_path):
     from xstilts.data.load import load_split, task_labels
     from xstilts.engine.train_check import train_check
