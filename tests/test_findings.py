@@ -204,6 +204,12 @@ def test_the_opposite_pattern_is_not_shown():
     assert verdicts == dict.fromkeys(FD.CLAIMS, FD.NOT_SHOWN)
 
 
+def test_a_large_loss_on_xnli_is_not_little_change():
+    verdicts, table = _verdicts(_grid({"mnli": {"xnli": -7}, "squad_v1": {"xnli": -7}}), sd=0.2)
+    assert verdicts["xnli"] == FD.NOT_SHOWN
+    assert "XNLI gain -7.0" in table.set_index("finding").loc["xnli", "sentence"]
+
+
 def test_noise_around_zero_is_inconclusive():
     verdicts, _ = _verdicts(_grid({}), sd=3.0)
     assert verdicts == dict.fromkeys(FD.CLAIMS, FD.INCONCLUSIVE)

@@ -11,7 +11,7 @@ cross-lingual transfer too", arXiv 2005.13013, abstract and results):
   mean gain of the SQuAD (QA-format) single-task recipes on the QA targets (> 0).
 - xnli: little gain on XNLI (our reading of the paper's results; XTREME's XNLI trains on MNLI's
   training set, so NLI-like intermediate tasks add little). Here: the mean gain of the
-  single-task recipes on XNLI (< MARGIN).
+  single-task recipes on XNLI, near zero (within ±MARGIN: a large loss contradicts it too).
 - multitask: multi-task intermediate training gives small additional gains over the best
   single task. Here: the multi-task recipes' average gain minus the best single-task recipe's
   (> 0).
@@ -24,9 +24,11 @@ task is picked by its point estimate first), so its replicates are the same comb
 paired replicates and its interval their percentile interval. Rule per statistic: a claimed
 gain (> 0) is supported when the interval lies above 0 and contradicted when it lies below 0; a
 claimed "little or none" (< MARGIN) is supported when the interval lies below MARGIN and
-contradicted when it lies above it. A finding is **shown** when every statistic supports it,
-**not shown** when one contradicts it, else **inconclusive**; **not assessed** when the grid
-lacks its recipes or targets, or the run has no intervals.
+contradicted when it lies above it; a claimed change "near zero" is supported when the
+interval lies within ±MARGIN and contradicted when it lies entirely outside. A finding is
+**shown** when every statistic supports it, **not shown** when one contradicts it, else
+**inconclusive**; **not assessed** when the grid lacks its recipes or targets, or the run has no
+intervals.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from xstilts.analysis.bootstrap import LEVEL
 from xstilts.analysis.intervals import AVG, Key, percentile_interval
 
 MARGIN = 1.0  # points: "little or no gain" means less than this
-GAIN, LITTLE = "gain", "little"
+GAIN, LITTLE, NEAR = "gain", "little", "near zero"
 SHOWN, NOT_SHOWN, INCONCLUSIVE, NOT_ASSESSED = ("shown", "not shown", "inconclusive",
                                                 "not assessed")
 COLUMNS = ["model", "finding", "claim", "verdict", "estimate", "lo", "hi", "statistics",
@@ -92,7 +94,7 @@ def recipes_from_config(section: Mapping[str, Mapping]) -> dict[str, Recipe]:
 class Statistic:
     label: str
     weights: Mapping[Key, float]
-    claim: str  # GAIN (> 0) or LITTLE (< MARGIN)
+    claim: str  # GAIN (> 0), LITTLE (< MARGIN) or NEAR (within ±MARGIN)
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,15 @@ class Estimate:
 
     @property
     def supports(self) -> bool:
-        return self.lo > 0 if self.stat.claim == GAIN else self.hi < MARGIN
+        if self.stat.claim == GAIN:
+            return self.lo > 0
+        return self.hi < MARGIN and (self.stat.claim == LITTLE or self.lo > -MARGIN)
 
     @property
     def contradicts(self) -> bool:
-        return self.hi < 0 if self.stat.claim == GAIN else self.lo > MARGIN
+        if self.stat.claim == GAIN:
+            return self.hi < 0
+        return self.lo > MARGIN or (self.stat.claim == NEAR and self.hi < -MARGIN)
 
 
 def _mean(keys: Sequence[Key]) -> dict[Key, float]:
@@ -159,7 +165,7 @@ def statistics(model: str, recipes: Mapping[str, Recipe], present: Sequence[str]
     else:
         out["qa"] = "needs a SQuAD (QA-format) single-task recipe and a QA target"
     if single and "xnli" in targets:
-        out["xnli"] = [Statistic("XNLI gain", _mean(_cells(model, single, ["xnli"])), LITTLE)]
+        out["xnli"] = [Statistic("XNLI gain", _mean(_cells(model, single, ["xnli"])), NEAR)]
     else:
         out["xnli"] = "needs a single-task recipe and the XNLI target"
     multi = sorted(n for n, r in rec.items() if r.multitask)
@@ -257,7 +263,9 @@ def findings_markdown(table: pd.DataFrame) -> str:
     lines = [f"- {s}" for s in table["sentence"]]
     return ("\n".join(lines) + "\n\nVerdicts follow the rule in `xstilts.analysis.findings`: "
             "a claimed gain is shown when its interval lies above 0 (not shown: below 0); a "
-            f"claimed 'little' gain when it lies below {MARGIN:g} point (not shown: above); "
+            f"claimed 'little' gain when it lies below {MARGIN:g} point (not shown: above); a "
+            f"claimed change 'near zero' when it lies within ±{MARGIN:g} point (not shown: "
+            "entirely outside); "
             "otherwise inconclusive. The intervals resample the test examples of the run's "
             "checkpoints: they do not include the variation between seeds (the improvement "
             "table's {lo, hi} intervals do, with 3 or more seeds).\n")
