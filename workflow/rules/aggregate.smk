@@ -44,14 +44,19 @@ rule aggregate:
     params:
         out=lambda w, output: os.path.dirname(output.tidy),
         bootstrap=(
-            f"--predictions {xgrid.RESULTS}/predictions --labels {xgrid.RESULTS}/labels "
-            "--synthetic"
+            [
+                "--predictions",
+                f"{xgrid.RESULTS}/predictions",
+                "--labels",
+                f"{xgrid.RESULTS}/labels",
+                "--synthetic",
+            ]
             if BOOTSTRAP
-            else "--bootstrap 0"
+            else ["--bootstrap", "0"]
         ),
         recipes=recipe_kinds(),
         tasks=json.dumps(task_overrides(), sort_keys=True),
     shell:
-        "python -m xstilts.analysis.scores --out {params.out:q} {params.bootstrap} "
+        "python -m xstilts.analysis.scores --out {params.out:q} {params.bootstrap:q} "
         "--recipes {params.recipes:q} --tasks {params.tasks:q} {input.scores:q} "
         "--intermediate-dev {input.dev:q} > {log} 2>&1"
