@@ -74,7 +74,7 @@ def test_paired_interval_covers_the_point_delta_and_is_narrower_than_unpaired(tm
     tidy = _write_run(tmp_path, {("m", "none"): base, ("m", "mnli"): better}, gold)
     delta = _replicates(tmp_path, tidy, 500)[("m", "mnli", "xnli")]
     point = improvement_long(tidy).set_index("target").loc["xnli", "delta"]
-    lo, hi = IV.percentile_interval(delta)
+    lo, hi = BS.percentile_ci(delta)
     assert lo < point < hi and lo > 0
     # the same replicates drawn independently for the two runs: a wider interval
     stats = {lang: [BS.example_stats("accuracy", p[lang], gold[lang], lang)
@@ -94,7 +94,7 @@ def test_bucc_runs_are_paired_over_the_union_of_source_sentences(tmp_path):
                               tmp_path / "labels", {"bucc2018": get_task("bucc2018")}, 200)
     delta = IV.improvement_replicates(reps)[("m", "mnli", "bucc2018")]
     point = improvement_long(tidy).set_index("target").loc["bucc2018", "delta"]
-    assert point > 0 and IV.percentile_interval(delta)[0] > 0
+    assert point > 0 and BS.percentile_ci(delta)[0] > 0
     keyed = [BS.keyed_stats("bucc_f1", p["de"], gold["de"], "de") for p in (none, mnli)]
     assert BS.align("bucc_f1", keyed, "x").shape == (2, 32, 3)  # 30 gold + 2 false sources
 

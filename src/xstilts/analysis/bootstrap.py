@@ -165,11 +165,12 @@ def bootstrap_replicates(metric: str, stats: np.ndarray, n_boot: int, seed: int,
 
 
 def percentile_ci(replicates: Any, level: float = LEVEL) -> tuple[float, float]:
-    """Percentile interval of the replicates (NaN-aware; NaN if none is finite)."""
+    """Percentile interval of the finite replicates (NaN if none is finite)."""
     r = np.asarray(replicates, dtype="float64")
-    if not np.isfinite(r).any():
+    r = r[np.isfinite(r)]
+    if r.size == 0:
         return math.nan, math.nan
-    lo, hi = np.nanpercentile(r, [50 * (1 - level), 50 * (1 + level)])
+    lo, hi = np.percentile(r, [50 * (1 - level), 50 * (1 + level)])
     return float(lo), float(hi)
 
 

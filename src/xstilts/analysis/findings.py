@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xstilts.analysis.bootstrap import LEVEL
-from xstilts.analysis.intervals import AVG, Key, percentile_interval
+from xstilts.analysis.bootstrap import LEVEL, percentile_ci
+from xstilts.analysis.intervals import AVG, Key
 
 MARGIN = 1.0  # points: "little or no gain" means less than this
 GAIN, LITTLE, NEAR = "gain", "little", "near zero"
@@ -204,7 +204,7 @@ def estimate(stat: Statistic, point: Mapping[Key, float],
     if reps is None or not all(k in reps for k in stat.weights):
         return Estimate(stat, value, math.nan, math.nan)
     r = sum(w * np.asarray(reps[k], dtype="float64") for k, w in stat.weights.items())
-    lo, hi = percentile_interval(r, level)
+    lo, hi = percentile_ci(r, level)
     return Estimate(stat, value, lo, hi)
 
 

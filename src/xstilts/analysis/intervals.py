@@ -129,16 +129,6 @@ def improvement_replicates(reps: Mapping[Key, np.ndarray],
             if r != baseline and (m, baseline, t) in reps}
 
 
-def percentile_interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
-    """Percentile interval of finite replicates (NaN when none is finite)."""
-    r = np.asarray(replicates, dtype="float64")
-    r = r[np.isfinite(r)]
-    if r.size == 0:
-        return math.nan, math.nan
-    lo, hi = np.percentile(r, [50 * (1 - level), 50 * (1 + level)])
-    return float(lo), float(hi)
-
-
 def seed_interval(differences: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
     """t interval of the mean of per-seed paired differences; NaN with fewer than
     MIN_SEEDS_FOR_SEED_CI of them."""

@@ -34,7 +34,7 @@ from scipy import stats
 
 from xstilts.analysis import findings as FD
 from xstilts.analysis import intervals as IV
-from xstilts.analysis.bootstrap import LEVEL
+from xstilts.analysis.bootstrap import LEVEL, percentile_ci
 from xstilts.analysis.tables import MISSING, fmt_mean_sd, fmt_num, to_latex, to_markdown
 from xstilts.data.schema import DataError
 from xstilts.io.atomic import write_atomic
@@ -280,7 +280,7 @@ def improvement_long(tidy: pd.DataFrame, baseline: str = "none",
             seed_lo, seed_hi = IV.seed_interval(
                 (rec.loc[common] - base.loc[common]).to_numpy(), level)
             reps = (replicates or {}).get((model, recipe, target))
-            lo, hi = (IV.percentile_interval(reps, level) if reps is not None
+            lo, hi = (percentile_ci(reps, level) if reps is not None
                       else (math.nan, math.nan))
             rows.append({"model": model, "recipe": recipe, "target": target,
                          "delta": delta, "p_value": p, "n_pairs": n,
