@@ -251,3 +251,23 @@ def test_three_seeds_add_a_seed_interval_to_the_table(tmp_path):
     md = (tmp_path / "out" / "improvement.md").read_text()
     assert f"{{{imp['avg_seed_lo']:+.1f}, {imp['avg_seed_hi']:+.1f}}}" in md
     assert "no example-bootstrap intervals" in (tmp_path / "out" / "improvement.tex").read_text()
+
+
+def test_example_statistics_reproduce_evaluate_py_on_the_official_mock(xtreme_mock):
+    """The intervals resample per-example statistics read from submission files: summed over
+    every example of google-research/xtreme's mock submission they give, for every task and
+    language, the task score of the scores the official evaluate.py computed from it."""
+    from xstilts.metrics import task_score
+    from xstilts.tasks.registry import get_task
+
+    expected = pd.read_csv(xtreme_mock / "expected_scores.csv", keep_default_na=False)
+    checked = 0
+    for (target, lang), rows in expected.groupby(["task", "language"]):
+        task = get_task(target)
+        _, stats = BS.run_keyed_stats(task, lang, xtreme_mock / "predictions",
+                                      xtreme_mock / "labels")
+        want = task_score(task.metric, dict(zip(rows["metric"], rows["value"], strict=True)))
+        got = float(BS.score_from_sums(task.metric, stats.sum(axis=0)))
+        assert math.isclose(got, want, abs_tol=1e-6), (target, lang, got, want)
+        checked += 1
+    assert checked == expected.groupby(["task", "language"]).ngroups > 100
